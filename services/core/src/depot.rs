@@ -29,7 +29,10 @@ impl DepotCode {
         } else if ok_len && ok_first && ok_chars {
             Ok(Self(raw.to_string()))
         } else {
-            Err("must be 2 to 32 characters of A-Z, 0-9 and '-', starting with a letter or digit".into())
+            Err(
+                "must be 2 to 32 characters of A-Z, 0-9 and '-', starting with a letter or digit"
+                    .into(),
+            )
         }
     }
 
@@ -200,7 +203,10 @@ pub fn parse_phone(raw: &str) -> Result<String, String> {
         .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')'));
     let digits = p.chars().filter(char::is_ascii_digit).count();
     if !chars_ok || !(5..=20).contains(&p.len()) || digits < 5 {
-        return Err("must be a phone number: 5 to 20 characters of digits, '+', '-', spaces or parentheses".into());
+        return Err(
+            "must be a phone number: 5 to 20 characters of digits, '+', '-', spaces or parentheses"
+                .into(),
+        );
     }
     Ok(p.to_string())
 }
@@ -374,26 +380,41 @@ impl NewDepot {
         let tier = v.take("tier", parse_tier(d.tier));
         let parent = match tier {
             Some(Tier::Province) if !d.parent_code.is_empty() => {
-                v.add("parent_code", "must be empty: a provincial sub-depot is a root of the network");
+                v.add(
+                    "parent_code",
+                    "must be empty: a provincial sub-depot is a root of the network",
+                );
                 None
             }
             Some(Tier::Province) | None => None,
             Some(t) => {
                 if d.parent_code.is_empty() {
                     let need = t.parent().map(Tier::name).unwrap_or("none");
-                    v.add("parent_code", format!("is required: a {t} depot hangs under a {need} depot"));
+                    v.add(
+                        "parent_code",
+                        format!("is required: a {t} depot hangs under a {need} depot"),
+                    );
                     None
                 } else {
                     v.take("parent_code", DepotCode::parse(&d.parent_code))
                 }
             }
         };
-        let division = tier.and_then(|t| v.take("division_code", DivisionCode::parse_for(&d.division_code, t)));
+        let division = tier.and_then(|t| {
+            v.take(
+                "division_code",
+                DivisionCode::parse_for(&d.division_code, t),
+            )
+        });
         let location = GeoPoint::parse(d.latitude, d.longitude, &mut v);
         let address = v.take("address", text::optional(&d.address, 200));
-        let area_ok = d.storage_area_m2.is_finite() && (0.0..=10_000_000.0).contains(&d.storage_area_m2);
+        let area_ok =
+            d.storage_area_m2.is_finite() && (0.0..=10_000_000.0).contains(&d.storage_area_m2);
         if !area_ok {
-            v.add("storage_area_m2", "must be between 0 and 10,000,000 square metres");
+            v.add(
+                "storage_area_m2",
+                "must be between 0 and 10,000,000 square metres",
+            );
         }
         let operating_unit = v.take("operating_unit", text::optional(&d.operating_unit, 100));
         let owning_tier = match (d.owning_tier, tier) {
@@ -415,12 +436,21 @@ impl NewDepot {
             (_, None) => None,
         };
         if d.contacts.len() > MAX_CONTACTS {
-            v.add("duty_contacts", format!("must hold at most {MAX_CONTACTS} contacts"));
+            v.add(
+                "duty_contacts",
+                format!("must hold at most {MAX_CONTACTS} contacts"),
+            );
         }
         let mut contacts = Vec::new();
         for (i, c) in d.contacts.iter().enumerate() {
-            let name = v.take(&format!("duty_contacts[{i}].name"), text::required(&c.name, 50));
-            let duty = v.take(&format!("duty_contacts[{i}].duty"), text::optional(&c.duty, 50));
+            let name = v.take(
+                &format!("duty_contacts[{i}].name"),
+                text::required(&c.name, 50),
+            );
+            let duty = v.take(
+                &format!("duty_contacts[{i}].duty"),
+                text::optional(&c.duty, 50),
+            );
             let phone = v.take(&format!("duty_contacts[{i}].phone"), parse_phone(&c.phone));
             if let (Some(name), Some(duty), Some(phone)) = (name, duty, phone) {
                 contacts.push(Contact { name, duty, phone });
@@ -430,7 +460,10 @@ impl NewDepot {
             0 | 1 => Some(DepotStatus::Active),
             2 => Some(DepotStatus::Suspended),
             3 => {
-                v.add("status", "cannot be set to closed here; close a depot with CloseDepot");
+                v.add(
+                    "status",
+                    "cannot be set to closed here; close a depot with CloseDepot",
+                );
                 None
             }
             n => {
@@ -438,7 +471,17 @@ impl NewDepot {
                 None
             }
         };
-        match (code, name, tier, division, location, address, operating_unit, owning_tier, status) {
+        match (
+            code,
+            name,
+            tier,
+            division,
+            location,
+            address,
+            operating_unit,
+            owning_tier,
+            status,
+        ) {
             (
                 Some(code),
                 Some(name),
@@ -547,7 +590,11 @@ impl Depot {
             code: self.code.as_str().to_string(),
             name: self.name.clone(),
             tier: self.tier.number() as i32,
-            parent_code: self.parent.as_ref().map(|p| p.as_str().to_string()).unwrap_or_default(),
+            parent_code: self
+                .parent
+                .as_ref()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_default(),
             division_code: self.division.as_str().to_string(),
             latitude: self.location.latitude,
             longitude: self.location.longitude,
@@ -596,7 +643,10 @@ impl DepotPatch {
         if self.mask.is_empty() {
             v.add(
                 "update_mask",
-                format!("must name at least one field: {}", UPDATABLE_FIELDS.join(", ")),
+                format!(
+                    "must name at least one field: {}",
+                    UPDATABLE_FIELDS.join(", ")
+                ),
             );
             return Err(v);
         }
@@ -615,13 +665,19 @@ impl DepotPatch {
                 "owning_tier" => draft.owning_tier = d.owning_tier,
                 "duty_contacts" => draft.contacts = d.contacts.clone(),
                 "status" => draft.status = d.status,
-                "code" | "tier" => v.add("update_mask", format!("'{path}' never changes once a depot exists")),
+                "code" | "tier" => v.add(
+                    "update_mask",
+                    format!("'{path}' never changes once a depot exists"),
+                ),
                 "etag" | "create_time" | "update_time" => {
                     v.add("update_mask", format!("'{path}' is output only"))
                 }
                 other => v.add(
                     "update_mask",
-                    format!("'{other}' is not a depot field; updatable: {}", UPDATABLE_FIELDS.join(", ")),
+                    format!(
+                        "'{other}' is not a depot field; updatable: {}",
+                        UPDATABLE_FIELDS.join(", ")
+                    ),
                 ),
             }
         }
@@ -669,7 +725,10 @@ impl DepotChange {
             }
         };
         if self.division_changes {
-            if let Some(c) = child_divisions.iter().find(|c| !c.within(&self.after.division)) {
+            if let Some(c) = child_divisions
+                .iter()
+                .find(|c| !c.within(&self.after.division))
+            {
                 return Err(DepotError::ChildOutsideDivision {
                     child_division: c.as_str().to_string(),
                 });
@@ -680,7 +739,11 @@ impl DepotChange {
 }
 
 /// Checks whether a depot may close: not already closed, no open child, no stock.
-pub fn check_close(depot: &Depot, open_children: i64, units_in_stock: i64) -> Result<(), DepotError> {
+pub fn check_close(
+    depot: &Depot,
+    open_children: i64,
+    units_in_stock: i64,
+) -> Result<(), DepotError> {
     if depot.status == DepotStatus::Closed {
         return Err(DepotError::Closed(depot.code.clone()));
     }
@@ -738,7 +801,9 @@ pub enum DepotError {
         parent_division: String,
     },
     /// The new parent is the depot itself or below it.
-    #[error("depot {parent} is {depot} itself or below it; a depot cannot hang under its own subtree")]
+    #[error(
+        "depot {parent} is {depot} itself or below it; a depot cannot hang under its own subtree"
+    )]
     Cycle {
         /// The depot moved.
         depot: DepotCode,
@@ -746,7 +811,9 @@ pub enum DepotError {
         parent: DepotCode,
     },
     /// A child's division would fall outside the new division.
-    #[error("a child depot's division {child_division} would no longer lie inside the new division code")]
+    #[error(
+        "a child depot's division {child_division} would no longer lie inside the new division code"
+    )]
     ChildOutsideDivision {
         /// The child's division code.
         child_division: String,
@@ -755,7 +822,9 @@ pub enum DepotError {
     #[error("depot {0} is closed")]
     Closed(DepotCode),
     /// Open children block closing.
-    #[error("depot {depot} still has {open_children} open child depot(s); close or move them first")]
+    #[error(
+        "depot {depot} still has {open_children} open child depot(s); close or move them first"
+    )]
     HasOpenChildren {
         /// The depot.
         depot: DepotCode,
@@ -771,7 +840,9 @@ pub enum DepotError {
         units: i64,
     },
     /// The etag sent is not the current one.
-    #[error("depot {depot} has changed since it was read (etag {sent}, now {current}); read it again")]
+    #[error(
+        "depot {depot} has changed since it was read (etag {sent}, now {current}); read it again"
+    )]
     StaleEtag {
         /// The depot.
         depot: DepotCode,
@@ -792,21 +863,25 @@ impl Failure for DepotError {
             DepotError::AlreadyExists(c) => ErrorKind::AlreadyExists {
                 resource: format!("depots/{c}"),
             },
-            DepotError::ParentNotFound(_) | DepotError::ParentWrongTier { .. } | DepotError::Cycle { .. } => {
-                ErrorKind::invalid("depot.parent_code", self.to_string())
-            }
+            DepotError::ParentNotFound(_)
+            | DepotError::ParentWrongTier { .. }
+            | DepotError::Cycle { .. } => ErrorKind::invalid("depot.parent_code", self.to_string()),
             DepotError::DivisionOutsideParent { .. } => {
                 ErrorKind::invalid("depot.division_code", self.to_string())
             }
             DepotError::ChildOutsideDivision { .. } => {
                 ErrorKind::precondition("CHILD_OUTSIDE_DIVISION", self.to_string())
             }
-            DepotError::ParentClosed(_) => ErrorKind::precondition("PARENT_CLOSED", self.to_string()),
+            DepotError::ParentClosed(_) => {
+                ErrorKind::precondition("PARENT_CLOSED", self.to_string())
+            }
             DepotError::Closed(_) => ErrorKind::precondition("DEPOT_CLOSED", self.to_string()),
             DepotError::HasOpenChildren { .. } => {
                 ErrorKind::precondition("DEPOT_HAS_OPEN_CHILDREN", self.to_string())
             }
-            DepotError::HasStock { .. } => ErrorKind::precondition("DEPOT_HAS_STOCK", self.to_string()),
+            DepotError::HasStock { .. } => {
+                ErrorKind::precondition("DEPOT_HAS_STOCK", self.to_string())
+            }
             DepotError::StaleEtag { .. } => ErrorKind::Aborted {
                 message: self.to_string(),
             },
@@ -876,7 +951,14 @@ mod tests {
         let v = NewDepot::parse(&d).unwrap_err();
         assert_eq!(
             fields(&v),
-            vec!["code", "name", "parent_code", "division_code", "latitude", "storage_area_m2"]
+            vec![
+                "code",
+                "name",
+                "parent_code",
+                "division_code",
+                "latitude",
+                "storage_area_m2"
+            ]
         );
     }
 
@@ -908,7 +990,10 @@ mod tests {
     fn owning_tier_cannot_be_below_the_depot() {
         let mut d = draft("HB-SY", Tier::City, "HB", "420300");
         d.owning_tier = Tier::County.number() as i32;
-        assert_eq!(fields(&NewDepot::parse(&d).unwrap_err()), vec!["owning_tier"]);
+        assert_eq!(
+            fields(&NewDepot::parse(&d).unwrap_err()),
+            vec!["owning_tier"]
+        );
         d.owning_tier = Tier::Province.number() as i32;
         assert_eq!(NewDepot::parse(&d).unwrap().owning_tier, Tier::Province);
     }
@@ -929,7 +1014,10 @@ mod tests {
             },
         ];
         let v = NewDepot::parse(&d).unwrap_err();
-        assert_eq!(fields(&v), vec!["duty_contacts[1].name", "duty_contacts[1].phone"]);
+        assert_eq!(
+            fields(&v),
+            vec!["duty_contacts[1].name", "duty_contacts[1].phone"]
+        );
     }
 
     #[test]
@@ -937,8 +1025,14 @@ mod tests {
         let hb = stored(&draft("HB", Tier::Province, "", "420000"), None);
         let sy = stored(&draft("HB-SY", Tier::City, "HB", "420300"), Some(&hb));
         let county = NewDepot::parse(&draft("HB-ZS", Tier::County, "HB", "420323")).unwrap();
-        assert!(matches!(county.place_under(Some(&hb)), Err(DepotError::ParentWrongTier { .. })));
-        assert!(matches!(county.place_under(None), Err(DepotError::ParentNotFound(_))));
+        assert!(matches!(
+            county.place_under(Some(&hb)),
+            Err(DepotError::ParentWrongTier { .. })
+        ));
+        assert!(matches!(
+            county.place_under(None),
+            Err(DepotError::ParentNotFound(_))
+        ));
 
         let wrong_div = NewDepot::parse(&draft("HB-WH1", Tier::County, "HB-SY", "420102")).unwrap();
         assert!(matches!(
@@ -947,11 +1041,17 @@ mod tests {
         ));
 
         let ok = NewDepot::parse(&draft("HB-SY-ZS", Tier::County, "HB-SY", "420323")).unwrap();
-        assert_eq!(ok.place_under(Some(&sy)).unwrap().as_str(), "/HB/HB-SY/HB-SY-ZS/");
+        assert_eq!(
+            ok.place_under(Some(&sy)).unwrap().as_str(),
+            "/HB/HB-SY/HB-SY-ZS/"
+        );
 
         let mut closed = sy.clone();
         closed.status = DepotStatus::Closed;
-        assert!(matches!(ok.place_under(Some(&closed)), Err(DepotError::ParentClosed(_))));
+        assert!(matches!(
+            ok.place_under(Some(&closed)),
+            Err(DepotError::ParentClosed(_))
+        ));
     }
 
     #[test]
@@ -976,7 +1076,10 @@ mod tests {
                 ..Default::default()
             },
         };
-        assert_eq!(patch(&["name"]).check(&hb).unwrap().after.name, "湖北省备灾分库");
+        assert_eq!(
+            patch(&["name"]).check(&hb).unwrap().after.name,
+            "湖北省备灾分库"
+        );
         for bad in [&[][..], &["code"], &["tier"], &["etag"], &["colour"]] {
             let v = patch(bad).check(&hb).unwrap_err();
             assert_eq!(fields(&v), vec!["update_mask"], "{bad:?}");
@@ -990,7 +1093,10 @@ mod tests {
     fn a_depot_cannot_move_under_its_own_subtree_or_lose_its_children() {
         let hb = stored(&draft("HB", Tier::Province, "", "420000"), None);
         let sy = stored(&draft("HB-SY", Tier::City, "HB", "420300"), Some(&hb));
-        let zs = stored(&draft("HB-SY-ZS", Tier::County, "HB-SY", "420323"), Some(&sy));
+        let zs = stored(
+            &draft("HB-SY-ZS", Tier::County, "HB-SY", "420323"),
+            Some(&sy),
+        );
         let change = DepotPatch {
             mask: vec!["parent_code".into()],
             values: DepotDraft {
@@ -1000,7 +1106,10 @@ mod tests {
         }
         .check(&sy)
         .unwrap();
-        assert!(matches!(change.check_against(&sy, Some(&zs), &[]), Err(DepotError::Cycle { .. })));
+        assert!(matches!(
+            change.check_against(&sy, Some(&zs), &[]),
+            Err(DepotError::Cycle { .. })
+        ));
 
         let change = DepotPatch {
             mask: vec!["division_code".into()],
@@ -1020,12 +1129,21 @@ mod tests {
     #[test]
     fn a_depot_closes_only_when_empty_and_childless() {
         let hb = stored(&draft("HB", Tier::Province, "", "420000"), None);
-        assert!(matches!(check_close(&hb, 1, 0), Err(DepotError::HasOpenChildren { .. })));
-        assert!(matches!(check_close(&hb, 0, 3), Err(DepotError::HasStock { .. })));
+        assert!(matches!(
+            check_close(&hb, 1, 0),
+            Err(DepotError::HasOpenChildren { .. })
+        ));
+        assert!(matches!(
+            check_close(&hb, 0, 3),
+            Err(DepotError::HasStock { .. })
+        ));
         assert!(check_close(&hb, 0, 0).is_ok());
         let mut closed = hb.clone();
         closed.status = DepotStatus::Closed;
-        assert!(matches!(check_close(&closed, 0, 0), Err(DepotError::Closed(_))));
+        assert!(matches!(
+            check_close(&closed, 0, 0),
+            Err(DepotError::Closed(_))
+        ));
     }
 
     #[test]

@@ -27,7 +27,10 @@ impl ItemId {
         } else if ok {
             Ok(Self(raw.to_string()))
         } else {
-            Err("must be 2 to 40 characters of a-z, 0-9 and '-', starting with a letter or digit".into())
+            Err(
+                "must be 2 to 40 characters of a-z, 0-9 and '-', starting with a letter or digit"
+                    .into(),
+            )
         }
     }
 
@@ -67,9 +70,15 @@ impl ItemCode {
         if !matches!(&raw[0..1], "1" | "2" | "3") {
             return Err("class (first digit) must be 1 living supplies, 2 equipment or 3 engineering materials and machinery".into());
         }
-        for (name, range) in [("sub-class", 1..3), ("minor class", 3..5), ("detail class", 5..7)] {
+        for (name, range) in [
+            ("sub-class", 1..3),
+            ("minor class", 3..5),
+            ("detail class", 5..7),
+        ] {
             if &raw[range] == "00" {
-                return Err(format!("{name} digits must be 01 to 99 (99 = other), not 00"));
+                return Err(format!(
+                    "{name} digits must be 01 to 99 (99 = other), not 00"
+                ));
             }
         }
         Ok(Self(raw.to_string()))
@@ -251,15 +260,22 @@ impl NewItem {
         let unit = v.take("unit", text::required(&d.unit, 8));
         let tracking = match d.tracking {
             0 => {
-                v.add("tracking", "is required: lot (consumables) or serial (equipment)");
+                v.add(
+                    "tracking",
+                    "is required: lot (consumables) or serial (equipment)",
+                );
                 None
             }
             n => v.take(
                 "tracking",
-                Tracking::from_number(n as i64).ok_or_else(|| format!("{n} is not a tracking mode")),
+                Tracking::from_number(n as i64)
+                    .ok_or_else(|| format!("{n} is not a tracking mode")),
             ),
         };
-        let shelf = v.take("shelf_life_days", days(d.shelf_life_days, 36_500, "shelf life"));
+        let shelf = v.take(
+            "shelf_life_days",
+            days(d.shelf_life_days, 36_500, "shelf life"),
+        );
         let qt = v.take(
             "quality_test_interval_days",
             days(d.quality_test_interval_days, 36_500, "quality test"),
@@ -283,7 +299,17 @@ impl NewItem {
         if !(0..=1_000_000_000_000).contains(&d.volume_per_unit_cm3) {
             v.add("volume_per_unit_cm3", "must be 0 to 1,000,000,000,000 cm³");
         }
-        match (id, code, name, specification, unit, tracking, shelf, qt, upkeep) {
+        match (
+            id,
+            code,
+            name,
+            specification,
+            unit,
+            tracking,
+            shelf,
+            qt,
+            upkeep,
+        ) {
             (
                 Some(id),
                 Some(code),
@@ -383,7 +409,10 @@ impl Item {
         if mask.is_empty() {
             v.add(
                 "update_mask",
-                format!("must name at least one field: {}", UPDATABLE_FIELDS.join(", ")),
+                format!(
+                    "must name at least one field: {}",
+                    UPDATABLE_FIELDS.join(", ")
+                ),
             );
             return Err(v);
         }
@@ -404,13 +433,19 @@ impl Item {
                 "leasable" => d.leasable = values.leasable,
                 "unit_value_fen" => d.unit_value_fen = values.unit_value_fen,
                 "volume_per_unit_cm3" => d.volume_per_unit_cm3 = values.volume_per_unit_cm3,
-                "id" | "tracking" => v.add("update_mask", format!("'{path}' never changes once an item exists")),
+                "id" | "tracking" => v.add(
+                    "update_mask",
+                    format!("'{path}' never changes once an item exists"),
+                ),
                 "owner_depot_code" | "etag" | "create_time" | "update_time" => {
                     v.add("update_mask", format!("'{path}' is output only"))
                 }
                 other => v.add(
                     "update_mask",
-                    format!("'{other}' is not an item field; updatable: {}", UPDATABLE_FIELDS.join(", ")),
+                    format!(
+                        "'{other}' is not an item field; updatable: {}",
+                        UPDATABLE_FIELDS.join(", ")
+                    ),
                 ),
             }
         }
@@ -434,7 +469,9 @@ pub enum ItemError {
     #[error("item {0} already exists")]
     AlreadyExists(ItemId),
     /// The etag sent is not the current one.
-    #[error("item {item} has changed since it was read (etag {sent}, now {current}); read it again")]
+    #[error(
+        "item {item} has changed since it was read (etag {sent}, now {current}); read it again"
+    )]
     StaleEtag {
         /// The item.
         item: ItemId,
@@ -501,7 +538,9 @@ mod tests {
     fn item_codes_follow_the_gbt_38565_shape() {
         assert!(ItemCode::parse("1010101").is_ok());
         assert!(ItemCode::parse("2999999").is_ok());
-        for bad in ["", "101010", "10101011", "4010101", "1000101", "10101a1", "1010100"] {
+        for bad in [
+            "", "101010", "10101011", "4010101", "1000101", "10101a1", "1010100",
+        ] {
             assert!(ItemCode::parse(bad).is_err(), "{bad}");
         }
     }
@@ -517,7 +556,13 @@ mod tests {
         let v = NewItem::parse(&d).unwrap_err();
         assert_eq!(
             fields(&v),
-            vec!["id", "unit", "tracking", "shelf_life_days", "unit_value_fen"]
+            vec![
+                "id",
+                "unit",
+                "tracking",
+                "shelf_life_days",
+                "unit_value_fen"
+            ]
         );
     }
 
@@ -525,17 +570,19 @@ mod tests {
     fn the_near_expiry_window_must_be_shorter_than_the_shelf_life() {
         let mut d = tent();
         d.shelf_life_days = 60;
-        assert_eq!(fields(&NewItem::parse(&d).unwrap_err()), vec!["near_expiry_days"]);
+        assert_eq!(
+            fields(&NewItem::parse(&d).unwrap_err()),
+            vec!["near_expiry_days"]
+        );
         d.near_expiry_days = Some(30);
         assert!(NewItem::parse(&d).is_ok());
     }
 
     #[test]
     fn an_update_cannot_change_id_or_tracking() {
-        let item = NewItem::parse(&tent()).unwrap().into_item(
-            crate::depot::DepotCode::parse("HB").unwrap(),
-            0,
-        );
+        let item = NewItem::parse(&tent())
+            .unwrap()
+            .into_item(crate::depot::DepotCode::parse("HB").unwrap(), 0);
         let v = item
             .patched(&["tracking".to_string()], &ItemDraft::default())
             .unwrap_err();

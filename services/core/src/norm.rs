@@ -52,7 +52,10 @@ impl NewNorm {
         if !(0..=MAX_NORM).contains(&target) {
             v.add("target", format!("must be 0 to {MAX_NORM}"));
         } else if target < minimum {
-            v.add("target", format!("must not be below the minimum ({minimum})"));
+            v.add(
+                "target",
+                format!("must not be below the minimum ({minimum})"),
+            );
         }
         match (depot, item) {
             (Some(depot), Some(item)) if v.is_empty() => Ok(NewNorm {

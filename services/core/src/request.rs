@@ -10,7 +10,9 @@ impl RequestId {
     /// 1 to 128 printable ASCII characters without spaces; a UUID fits.
     pub fn parse(raw: &str) -> Result<Self, String> {
         if raw.is_empty() {
-            return Err("is required on every change so it can be retried safely (use a UUID)".into());
+            return Err(
+                "is required on every change so it can be retried safely (use a UUID)".into(),
+            );
         }
         if raw.len() > 128 {
             return Err("must be at most 128 characters".into());

@@ -30,7 +30,10 @@ mod tests {
 
     #[test]
     fn chinese_text_is_counted_in_characters_not_bytes() {
-        assert_eq!(required("竹山县应急物资储备库", 10).unwrap(), "竹山县应急物资储备库");
+        assert_eq!(
+            required("竹山县应急物资储备库", 10).unwrap(),
+            "竹山县应急物资储备库"
+        );
         assert!(required("竹山县应急物资储备库", 9).is_err());
     }
 

@@ -1,1 +1,22 @@
-pub fn x(){}
+//! Persistence of the reserve network on SQLite or PostgreSQL.
+//!
+//! One [`Store`] serves both engines through sqlx's `Any` driver: every query
+//! is one SQL text with `$N` placeholders, the schemas differ only in their
+//! migrations (`migrations/sqlite`, `migrations/postgres`). Each write runs
+//! in one transaction together with its idempotency record and audit events
+//! (see [`write`]); rules come from `reserve-core` and are decided inside the
+//! transaction on the rows it has just read.
+
+pub mod audit;
+pub mod catalog;
+pub mod db;
+pub mod error;
+pub mod network;
+pub mod page;
+mod sql;
+pub mod write;
+
+pub use db::{Backend, Store, StoreOptions};
+pub use error::{OpError, StoreError};
+pub use page::Page;
+pub use write::{WriteMeta, Written};

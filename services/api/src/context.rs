@@ -1,0 +1,121 @@
+//! What every service handler shares: the store, the clock, and the checks
+//! of who is calling and where they may act.
+
+use crate::error::{invalid, status_of_store};
+use reserve_core::authz::{Action, DepotPath, Principal};
+use reserve_core::depot::DepotCode;
+use reserve_core::request::RequestId;
+use reserve_core::time::Clock;
+use reserve_store::{Store, WriteMeta};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use tonic::{Request, Status};
+
+/// Shared state of the services.
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    /// The database.
+    pub store: Store,
+    /// Where "now" comes from.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Ctx {
+    /// A context over `store` reading time from `clock`.
+    pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
+        Self { store, clock }
+    }
+
+    /// The principal the auth interceptor put on the request.
+    pub fn principal<T>(req: &Request<T>) -> Result<Principal, Status> {
+        req.extensions()
+            .get::<Principal>()
+            .cloned()
+            .ok_or_else(|| Status::unauthenticated("missing bearer token"))
+    }
+
+    /// Refuses the call unless one of the caller's roles allows `action`.
+    pub fn require(p: &Principal, action: Action) -> Result<(), Status> {
+        if p.may(action) {
+            Ok(())
+        } else {
+            let held: Vec<&str> = p.role_claims();
+            let need: Vec<&str> = action.allowed_roles().iter().map(|r| r.claim()).collect();
+            Err(Status::permission_denied(format!(
+                "your roles ({}) may not {}; this needs one of: {}",
+                if held.is_empty() {
+                    "none".to_string()
+                } else {
+                    held.join(", ")
+                },
+                action.phrase(),
+                need.join(", ")
+            )))
+        }
+    }
+
+    /// The tree path of the caller's scope depot.
+    pub async fn scope_path(&self, p: &Principal) -> Result<DepotPath, Status> {
+        let found = self
+            .store
+            .depot_paths(&[&p.scope])
+            .await
+            .map_err(status_of_store)?;
+        found
+            .into_iter()
+            .next()
+            .map(|(_, path)| path)
+            .ok_or_else(|| {
+                Status::permission_denied(format!("your scope depot {} does not exist", p.scope))
+            })
+    }
+
+    /// Checks that `target` exists and lies in the caller's subtree; returns
+    /// its path. NOT_FOUND if it does not exist, PERMISSION_DENIED if outside.
+    pub async fn in_scope(&self, p: &Principal, target: &DepotCode) -> Result<DepotPath, Status> {
+        let found = self
+            .store
+            .depot_paths(&[&p.scope, target])
+            .await
+            .map_err(status_of_store)?;
+        let path_of = |c: &DepotCode| {
+            found
+                .iter()
+                .find(|(code, _)| code == c)
+                .map(|(_, p)| p.clone())
+        };
+        let scope = path_of(&p.scope).ok_or_else(|| {
+            Status::permission_denied(format!("your scope depot {} does not exist", p.scope))
+        })?;
+        let target_path = path_of(target)
+            .ok_or_else(|| Status::not_found(format!("depots/{target} not found")))?;
+        if scope.covers(&target_path) {
+            Ok(target_path)
+        } else {
+            Err(Status::permission_denied(format!(
+                "depot {target} is outside your scope ({} and below)",
+                p.scope
+            )))
+        }
+    }
+
+    /// The metadata of a write: who, which request id, which call, the
+    /// request's fingerprint, and now.
+    pub fn write_meta<M: prost::Message>(
+        &self,
+        actor: Principal,
+        request_id: &str,
+        method: &str,
+        request: &M,
+    ) -> Result<WriteMeta, Status> {
+        let request_id = RequestId::parse(request_id).map_err(|e| invalid("request_id", e))?;
+        let hash = Sha256::digest(request.encode_to_vec());
+        Ok(WriteMeta {
+            actor,
+            request_id,
+            method: method.to_string(),
+            request_hash: hash.iter().map(|b| format!("{b:02x}")).collect(),
+            now: self.clock.now(),
+        })
+    }
+}

@@ -1,0 +1,76 @@
+//! Conversions shared by every service: times and enumerations.
+
+use crate::error::invalid;
+use crate::pb::reserve::v1 as pb;
+use prost_types::Timestamp;
+use reserve_core::authz::Role;
+use reserve_core::request::PageSize;
+use reserve_core::tier::Tier;
+use reserve_core::time::UtcMillis;
+use tonic::Status;
+
+/// A stored time as a protobuf timestamp.
+pub fn timestamp(ms: UtcMillis) -> Option<Timestamp> {
+    Some(Timestamp {
+        seconds: ms.div_euclid(1000),
+        nanos: (ms.rem_euclid(1000) * 1_000_000) as i32,
+    })
+}
+
+/// A protobuf timestamp as milliseconds; `None` when unset.
+pub fn millis(ts: Option<&Timestamp>, field: &str) -> Result<Option<UtcMillis>, Status> {
+    match ts {
+        None => Ok(None),
+        Some(t) if !(0..1_000_000_000).contains(&t.nanos) => {
+            Err(invalid(field, "nanos must be 0 to 999,999,999"))
+        }
+        Some(t) => t
+            .seconds
+            .checked_mul(1000)
+            .and_then(|s| s.checked_add(i64::from(t.nanos / 1_000_000)))
+            .map(Some)
+            .ok_or_else(|| invalid(field, "is out of range")),
+    }
+}
+
+/// A tier on the wire.
+pub fn tier(t: Tier) -> i32 {
+    match t {
+        Tier::Province => pb::Tier::Province as i32,
+        Tier::City => pb::Tier::City as i32,
+        Tier::County => pb::Tier::County as i32,
+        Tier::Township => pb::Tier::Township as i32,
+    }
+}
+
+/// An optional tier filter from the wire (0 = any).
+pub fn tier_filter(raw: i32, field: &str) -> Result<Option<Tier>, Status> {
+    match raw {
+        0 => Ok(None),
+        n => Tier::from_number(i64::from(n))
+            .map(Some)
+            .ok_or_else(|| invalid(field, format!("{n} is not a tier"))),
+    }
+}
+
+/// A role on the wire.
+pub fn role(r: Role) -> i32 {
+    r.number()
+}
+
+/// A page size from the wire.
+pub fn page_size(raw: i32) -> Result<PageSize, Status> {
+    PageSize::parse(raw).map_err(|e| invalid("page_size", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_round_trip_including_before_1970() {
+        for ms in [0, 1, 999, 1_764_000_000_123, -1, -1001] {
+            assert_eq!(millis(timestamp(ms).as_ref(), "t").unwrap(), Some(ms));
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! Assembling the gRPC server: services behind the token check, health,
+//! reflection, grpc-web, and a graceful drain on shutdown.
+
+use futures::FutureExt;
+use reserve_api::audit::AuditApi;
+use reserve_api::auth::{self, Verifier};
+use reserve_api::catalog::CatalogApi;
+use reserve_api::context::Ctx;
+use reserve_api::network::NetworkApi;
+use reserve_api::pb::reserve::v1::audit_service_server::AuditServiceServer;
+use reserve_api::pb::reserve::v1::catalog_service_server::CatalogServiceServer;
+use reserve_api::pb::reserve::v1::network_service_server::NetworkServiceServer;
+use reserve_core::time::Clock;
+use reserve_store::Store;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+
+/// The fully qualified names of the reserve services, as health reports them.
+pub const SERVICE_NAMES: [&str; 3] = [
+    "reserve.v1.NetworkService",
+    "reserve.v1.CatalogService",
+    "reserve.v1.AuditService",
+];
+
+/// What a running server is made of.
+#[derive(Clone, Debug)]
+pub struct App {
+    /// The database.
+    pub store: Store,
+    /// Token verification.
+    pub verifier: Arc<Verifier>,
+    /// Source of "now".
+    pub clock: Arc<dyn Clock>,
+    /// How often the database is pinged for health.
+    pub health_interval: Duration,
+}
+
+async fn set_all(reporter: &HealthReporter, status: ServingStatus) {
+    reporter.set_service_status("", status).await;
+    for name in SERVICE_NAMES {
+        reporter.set_service_status(name, status).await;
+    }
+}
+
+/// Reports NOT_SERVING while the database does not answer, SERVING again
+/// when it does, until draining starts.
+async fn watch_database(
+    store: Store,
+    reporter: HealthReporter,
+    draining: Arc<AtomicBool>,
+    every: Duration,
+) {
+    let mut healthy = true;
+    loop {
+        tokio::time::sleep(every).await;
+        if draining.load(Ordering::SeqCst) {
+            return;
+        }
+        let ok = store.ping().await;
+        if draining.load(Ordering::SeqCst) {
+            return;
+        }
+        if ok != healthy {
+            healthy = ok;
+            if ok {
+                tracing::info!("database reachable again; serving");
+                set_all(&reporter, ServingStatus::Serving).await;
+            } else {
+                tracing::error!("database unreachable; reporting NOT_SERVING");
+                set_all(&reporter, ServingStatus::NotServing).await;
+            }
+        }
+    }
+}
+
+/// Serves on `listener` until `shutdown` resolves, then reports NOT_SERVING,
+/// stops accepting calls and waits for in-flight calls to finish.
+pub async fn serve<F>(app: App, listener: TcpListener, shutdown: F) -> anyhow::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let (reporter, health) = tonic_health::server::health_reporter();
+    set_all(&reporter, ServingStatus::Serving).await;
+    let draining = Arc::new(AtomicBool::new(false));
+    let watcher = tokio::spawn(watch_database(
+        app.store.clone(),
+        reporter.clone(),
+        draining.clone(),
+        app.health_interval,
+    ));
+
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(reserve_api::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(reserve_api::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
+
+    let ctx = Ctx::new(app.store.clone(), app.clock.clone());
+    let check = auth::interceptor(app.verifier.clone());
+    let drain = {
+        let draining = draining.clone();
+        let reporter = reporter.clone();
+        shutdown.then(move |_| async move {
+            tracing::info!("shutting down: draining in-flight calls");
+            draining.store(true, Ordering::SeqCst);
+            set_all(&reporter, ServingStatus::NotServing).await;
+        })
+    };
+
+    let result = Server::builder()
+        .accept_http1(true)
+        .timeout(Duration::from_secs(60))
+        .layer(tonic_web::GrpcWebLayer::new())
+        .add_service(health)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(NetworkServiceServer::with_interceptor(
+            NetworkApi::new(ctx.clone()),
+            check.clone(),
+        ))
+        .add_service(CatalogServiceServer::with_interceptor(
+            CatalogApi::new(ctx.clone()),
+            check.clone(),
+        ))
+        .add_service(AuditServiceServer::with_interceptor(
+            AuditApi::new(ctx.clone()),
+            check,
+        ))
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain)
+        .await;
+    watcher.abort();
+    result?;
+    tracing::info!("drained; bye");
+    Ok(())
+}

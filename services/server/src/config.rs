@@ -1,0 +1,242 @@
+//! Server configuration: flags with environment fallbacks.
+
+use anyhow::{Context, bail};
+use reserve_api::auth::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, KeySpec};
+use reserve_api::devkey;
+use reserve_store::{Backend, StoreOptions};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Where the database is.
+#[derive(clap::Args, Clone, Debug)]
+pub struct DbArgs {
+    /// Database URL: `sqlite://FILE` (created and migrated at start) or
+    /// `postgres://USER@HOST/DB` (migrated at start).
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://reserve.db")]
+    pub database_url: String,
+    /// Most database connections the server opens.
+    #[arg(long, env = "RESERVE_DB_MAX_CONNECTIONS", default_value_t = 16)]
+    pub db_max_connections: u32,
+}
+
+impl DbArgs {
+    /// The URL with SQLite's create-if-missing mode added when none is given.
+    pub fn url(&self) -> String {
+        normalize_url(&self.database_url)
+    }
+
+    /// Pool options.
+    pub fn options(&self) -> StoreOptions {
+        StoreOptions {
+            max_connections: self.db_max_connections,
+            acquire_timeout: Duration::from_secs(10),
+        }
+    }
+
+    /// The directory that holds the SQLite file, if this is SQLite on disk.
+    pub fn sqlite_dir(&self) -> Option<PathBuf> {
+        sqlite_file(&self.database_url).map(|f| match f.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        })
+    }
+}
+
+/// How bearer tokens are verified.
+#[derive(clap::Args, Clone, Debug)]
+pub struct AuthArgs {
+    /// File holding the HS256 shared secret (for development or a closed network).
+    #[arg(
+        long,
+        env = "RESERVE_JWT_HS256_SECRET_FILE",
+        conflicts_with = "jwt_public_key_file"
+    )]
+    pub jwt_hs256_secret_file: Option<PathBuf>,
+    /// PEM file holding the issuer's public key (production).
+    #[arg(long, env = "RESERVE_JWT_PUBLIC_KEY_FILE")]
+    pub jwt_public_key_file: Option<PathBuf>,
+    /// Algorithm of the public key.
+    #[arg(
+        long,
+        env = "RESERVE_JWT_ALGORITHM",
+        value_enum,
+        default_value = "rs256"
+    )]
+    pub jwt_algorithm: PublicKeyAlgorithm,
+    /// Issuer tokens must name.
+    #[arg(long, env = "RESERVE_JWT_ISSUER", default_value = DEFAULT_ISSUER)]
+    pub jwt_issuer: String,
+    /// Audience tokens must name.
+    #[arg(long, env = "RESERVE_JWT_AUDIENCE", default_value = DEFAULT_AUDIENCE)]
+    pub jwt_audience: String,
+    /// Where the development key lives when no key is configured
+    /// (default: `reserve-dev.key` beside the SQLite file).
+    #[arg(long, env = "RESERVE_DEV_KEY_FILE")]
+    pub dev_key_file: Option<PathBuf>,
+}
+
+/// Public-key algorithms accepted for production tokens.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PublicKeyAlgorithm {
+    /// RSA with SHA-256.
+    Rs256,
+    /// Ed25519.
+    Eddsa,
+}
+
+/// Log output.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable, coloured when on a terminal.
+    Pretty,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Everything `reserve-server` needs to serve.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on. Anything but loopback needs a configured key.
+    #[arg(long, env = "RESERVE_LISTEN", default_value = "127.0.0.1:50051")]
+    pub listen: SocketAddr,
+    /// Database.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Tokens.
+    #[command(flatten)]
+    pub auth: AuthArgs,
+    /// Load the demo network (Hubei / Shiyan) at start; does nothing if it is there.
+    #[arg(long, env = "RESERVE_SEED_DEMO")]
+    pub seed_demo: bool,
+    /// Log format.
+    #[arg(long, env = "RESERVE_LOG_FORMAT", value_enum, default_value = "pretty")]
+    pub log_format: LogFormat,
+}
+
+/// Adds `mode=rwc` to a SQLite URL without a mode, so the file is created.
+pub fn normalize_url(url: &str) -> String {
+    if url.starts_with("sqlite:") && !url.contains("mode=") && !url.contains(":memory:") {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}mode=rwc")
+    } else {
+        url.to_string()
+    }
+}
+
+/// The file path of a SQLite URL, if it names a file.
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && !path.contains(":memory:")).then(|| PathBuf::from(path))
+}
+
+/// The verification key: a configured one, or the development key when the
+/// server runs on SQLite on loopback. Refuses to start otherwise.
+pub fn resolve_key(
+    auth: &AuthArgs,
+    db: &DbArgs,
+    listen: SocketAddr,
+) -> anyhow::Result<(KeySpec, Option<PathBuf>)> {
+    if let Some(f) = &auth.jwt_hs256_secret_file {
+        let secret = read_secret(f)?;
+        return Ok((KeySpec::Hs256(secret), None));
+    }
+    if let Some(f) = &auth.jwt_public_key_file {
+        let pem =
+            std::fs::read(f).with_context(|| format!("reading public key {}", f.display()))?;
+        let spec = match auth.jwt_algorithm {
+            PublicKeyAlgorithm::Rs256 => KeySpec::Rs256Pem(pem),
+            PublicKeyAlgorithm::Eddsa => KeySpec::EdDsaPem(pem),
+        };
+        return Ok((spec, None));
+    }
+    let url = db.url();
+    if Backend::of_url(&url) == Some(Backend::Postgres) {
+        bail!(
+            "refusing to start on PostgreSQL without a token key: set --jwt-public-key-file (RS256/EdDSA) \
+             or --jwt-hs256-secret-file; the generated development key is only for SQLite on loopback"
+        );
+    }
+    if !listen.ip().is_loopback() {
+        bail!(
+            "refusing to listen on {listen} without a token key: set --jwt-public-key-file or \
+             --jwt-hs256-secret-file; the generated development key is only for loopback"
+        );
+    }
+    let path = auth.dev_key_file.clone().unwrap_or_else(|| {
+        db.sqlite_dir()
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join(devkey::FILE_NAME)
+    });
+    let secret = devkey::load_or_create(&path)?;
+    Ok((KeySpec::Hs256(secret), Some(path)))
+}
+
+fn read_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let s = std::fs::read_to_string(path)
+        .with_context(|| format!("reading secret {}", path.display()))?;
+    let s = s.trim();
+    if s.len() < 32 {
+        bail!(
+            "the HS256 secret in {} is shorter than 32 characters",
+            path.display()
+        );
+    }
+    Ok(s.as_bytes().to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_get_create_mode_and_a_file_path() {
+        assert_eq!(
+            normalize_url("sqlite://reserve.db"),
+            "sqlite://reserve.db?mode=rwc"
+        );
+        assert_eq!(
+            normalize_url("sqlite://x.db?mode=ro"),
+            "sqlite://x.db?mode=ro"
+        );
+        assert_eq!(normalize_url("postgres://h/db"), "postgres://h/db");
+        assert_eq!(
+            sqlite_file("sqlite://data/r.db?mode=rwc"),
+            Some(PathBuf::from("data/r.db"))
+        );
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+    }
+
+    fn db(url: &str) -> DbArgs {
+        DbArgs {
+            database_url: url.into(),
+            db_max_connections: 4,
+        }
+    }
+
+    fn no_key() -> AuthArgs {
+        AuthArgs {
+            jwt_hs256_secret_file: None,
+            jwt_public_key_file: None,
+            jwt_algorithm: PublicKeyAlgorithm::Rs256,
+            jwt_issuer: DEFAULT_ISSUER.into(),
+            jwt_audience: DEFAULT_AUDIENCE.into(),
+            dev_key_file: None,
+        }
+    }
+
+    #[test]
+    fn without_a_key_the_server_refuses_postgres_and_non_loopback() {
+        let local: SocketAddr = "127.0.0.1:50051".parse().unwrap();
+        let open: SocketAddr = "0.0.0.0:50051".parse().unwrap();
+        assert!(resolve_key(&no_key(), &db("postgres://postgres@127.0.0.1/x"), local).is_err());
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/r.db", dir.path().display());
+        assert!(resolve_key(&no_key(), &db(&url), open).is_err());
+        let (_, path) = resolve_key(&no_key(), &db(&url), local).unwrap();
+        assert_eq!(path.unwrap(), dir.path().join(devkey::FILE_NAME));
+    }
+}

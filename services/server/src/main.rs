@@ -1,0 +1,158 @@
+//! `reserve-server`: serves the reserve network over gRPC.
+//!
+//! With no configuration it runs on `reserve.db` (SQLite) in the working
+//! directory on 127.0.0.1:50051 with a generated development key.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use reserve_api::auth::Verifier;
+use reserve_core::time::{Clock, SystemClock};
+use reserve_server::config::{DbArgs, LogFormat, ServeArgs, resolve_key};
+use reserve_server::{App, seed};
+use reserve_store::Store;
+use std::sync::Arc;
+use std::time::Duration;
+use tracing_subscriber::EnvFilter;
+
+/// The emergency reserve network service.
+#[derive(Parser, Debug)]
+#[command(
+    name = "reserve-server",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve gRPC (the default when no command is given).
+    Serve(ServeArgs),
+    /// Load the demo network into the database; does nothing if it is there.
+    SeedDemo {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+fn init_logging(format: LogFormat) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Pretty => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
+async fn open(db: &DbArgs) -> anyhow::Result<Store> {
+    let url = db.url();
+    let store = Store::connect(&url, &db.options())
+        .await
+        .with_context(|| format!("connecting to {}", reserve_store::db::redact(&url)))?;
+    store.migrate().await?;
+    tracing::info!(database = %reserve_store::db::redact(&url), backend = ?store.backend(), "database ready");
+    Ok(store)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let (key, dev_key) = resolve_key(&args.auth, &args.db, args.listen)?;
+    let verifier = Verifier::new(&key, &args.auth.jwt_issuer, &args.auth.jwt_audience)
+        .map_err(|e| anyhow::anyhow!("token key: {e}"))?;
+    let store = open(&args.db).await?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    if args.seed_demo {
+        let s = seed::seed_demo(&store, clock.now()).await?;
+        tracing::info!(
+            depots = s.depots,
+            items = s.items,
+            norms = s.norms,
+            "demo network ready"
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    tracing::info!(address = %listener.local_addr()?, "serving reserve.v1");
+    if let Some(path) = dev_key {
+        tracing::info!(
+            key = %path.display(),
+            "tokens: run `reservectl token --role admin --scope HB` in this directory to get one"
+        );
+    }
+    let app = App {
+        store: store.clone(),
+        verifier: Arc::new(verifier),
+        clock,
+        health_interval: Duration::from_secs(2),
+    };
+    reserve_server::serve(app, listener, shutdown_signal()).await?;
+    store.close().await;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        None => {
+            init_logging(cli.serve.log_format);
+            serve(cli.serve).await
+        }
+        Some(Command::Serve(args)) => {
+            init_logging(args.log_format);
+            serve(args).await
+        }
+        Some(Command::SeedDemo { db }) => {
+            init_logging(LogFormat::Pretty);
+            let store = open(&db).await?;
+            let s = seed::seed_demo(&store, SystemClock.now()).await?;
+            println!(
+                "demo network ready: {} depots, {} items, {} norms added",
+                s.depots, s.items, s.norms
+            );
+            store.close().await;
+            Ok(())
+        }
+        Some(Command::Migrate { db }) => {
+            init_logging(LogFormat::Pretty);
+            let store = open(&db).await?;
+            store.close().await;
+            Ok(())
+        }
+    }
+}
