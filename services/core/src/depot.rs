@@ -706,14 +706,13 @@ impl DepotChange {
         if current.status == DepotStatus::Closed {
             return Err(DepotError::Closed(current.code.clone()));
         }
-        if let Some(p) = parent {
-            if current.path.covers(&p.path) {
+        if let Some(p) = parent
+            && current.path.covers(&p.path) {
                 return Err(DepotError::Cycle {
                     depot: current.code.clone(),
                     parent: p.code.clone(),
                 });
             }
-        }
         let path = match (&self.after.parent, parent) {
             (None, _) => DepotPath::root(&current.code),
             (Some(code), None) => return Err(DepotError::ParentNotFound(code.clone())),
@@ -724,8 +723,8 @@ impl DepotChange {
                 p.path.child(&current.code)
             }
         };
-        if self.division_changes {
-            if let Some(c) = child_divisions
+        if self.division_changes
+            && let Some(c) = child_divisions
                 .iter()
                 .find(|c| !c.within(&self.after.division))
             {
@@ -733,7 +732,6 @@ impl DepotChange {
                     child_division: c.as_str().to_string(),
                 });
             }
-        }
         Ok(path)
     }
 }
@@ -1121,7 +1119,7 @@ mod tests {
         .check(&sy)
         .unwrap();
         assert!(matches!(
-            change.check_against(&sy, Some(&hb), &[zs.division.clone()]),
+            change.check_against(&sy, Some(&hb), std::slice::from_ref(&zs.division)),
             Err(DepotError::ChildOutsideDivision { .. })
         ));
     }

@@ -40,6 +40,9 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     /// How often the database is pinged for health.
     pub health_interval: Duration,
+    /// How long a drain waits for in-flight calls (and open streams such as
+    /// health watches) before closing them.
+    pub drain_timeout: Duration,
 }
 
 async fn set_all(reporter: &HealthReporter, status: ServingStatus) {
@@ -109,6 +112,7 @@ where
 
     let ctx = Ctx::new(app.store.clone(), app.clock.clone());
     let check = auth::interceptor(app.verifier.clone());
+    let (fired, drain_started) = tokio::sync::oneshot::channel::<()>();
     let drain = {
         let draining = draining.clone();
         let reporter = reporter.clone();
@@ -116,10 +120,18 @@ where
             tracing::info!("shutting down: draining in-flight calls");
             draining.store(true, Ordering::SeqCst);
             set_all(&reporter, ServingStatus::NotServing).await;
+            let _ = fired.send(());
         })
     };
+    let grace = app.drain_timeout;
+    let deadline = async move {
+        match drain_started.await {
+            Ok(()) => tokio::time::sleep(grace).await,
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
 
-    let result = Server::builder()
+    let server = Server::builder()
         .accept_http1(true)
         .timeout(Duration::from_secs(60))
         .layer(tonic_web::GrpcWebLayer::new())
@@ -138,8 +150,14 @@ where
             AuditApi::new(ctx.clone()),
             check,
         ))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain)
-        .await;
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain);
+    let result = tokio::select! {
+        r = server => r.map_err(anyhow::Error::from),
+        () = deadline => {
+            tracing::warn!(seconds = grace.as_secs(), "calls still open after the drain deadline; closing them");
+            Ok(())
+        }
+    };
     watcher.abort();
     result?;
     tracing::info!("drained; bye");

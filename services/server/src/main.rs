@@ -119,6 +119,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         verifier: Arc::new(verifier),
         clock,
         health_interval: Duration::from_secs(2),
+        drain_timeout: Duration::from_secs(20),
     };
     reserve_server::serve(app, listener, shutdown_signal()).await?;
     store.close().await;

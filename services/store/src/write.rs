@@ -42,6 +42,9 @@ pub struct Written<T> {
     pub replayed: bool,
 }
 
+/// What an operation returns: its answer and the audit events it caused.
+pub(crate) type Applied<T, E> = Result<(T, Vec<AuditRecord>), OpError<E>>;
+
 /// A change that runs inside a write transaction. `apply` reads what it
 /// needs, asks core's rules, writes, and says what to put in the audit log.
 pub(crate) trait Op: Sync {
@@ -55,7 +58,7 @@ pub(crate) trait Op: Sync {
         &'a self,
         tx: &'a mut AnyConnection,
         now: UtcMillis,
-    ) -> impl Future<Output = Result<(Self::Output, Vec<AuditRecord>), OpError<Self::Error>>> + Send + 'a;
+    ) -> impl Future<Output = Applied<Self::Output, Self::Error>> + Send + 'a;
 }
 
 /// How many times a transaction is attempted before reporting contention.

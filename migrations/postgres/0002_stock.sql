@@ -1,0 +1,145 @@
+-- Stock: lots, balances per (depot, lot), serialised assets, the append-only
+-- ledger, and the documents that post to it (adjustments, scrap
+-- applications, stock counts). Dates are 'YYYY-MM-DD' text, which sorts as dates.
+
+CREATE TABLE lots (
+    id              TEXT    PRIMARY KEY,
+    item_id         TEXT    NOT NULL REFERENCES items (id),
+    lot_number      TEXT    NOT NULL,
+    production_date TEXT,
+    expiry_date     TEXT,
+    manufacturer    TEXT    NOT NULL,
+    funding_source  BIGINT  NOT NULL CHECK (funding_source BETWEEN 1 AND 3),
+    owning_tier     BIGINT  NOT NULL CHECK (owning_tier BETWEEN 1 AND 4),
+    created_at      BIGINT  NOT NULL,
+    UNIQUE (item_id, lot_number)
+);
+
+-- The balance of one lot at one depot. The CHECK is the last line of defence
+-- for the rules the code enforces first.
+CREATE TABLE stock_lines (
+    depot_code TEXT    NOT NULL REFERENCES depots (code),
+    lot_id     TEXT    NOT NULL REFERENCES lots (id),
+    item_id    TEXT    NOT NULL REFERENCES items (id),
+    on_hand    BIGINT  NOT NULL,
+    reserved   BIGINT  NOT NULL,
+    held       BIGINT  NOT NULL,
+    version    BIGINT  NOT NULL,
+    created_at BIGINT  NOT NULL,
+    updated_at BIGINT  NOT NULL,
+    PRIMARY KEY (depot_code, lot_id),
+    CHECK (on_hand >= 0 AND reserved >= 0 AND held >= 0 AND reserved + held <= on_hand)
+);
+CREATE INDEX stock_lines_item ON stock_lines (item_id, depot_code);
+
+CREATE TABLE assets (
+    item_id       TEXT    NOT NULL REFERENCES items (id),
+    serial_number TEXT    NOT NULL,
+    lot_id        TEXT    NOT NULL REFERENCES lots (id),
+    depot_code    TEXT    NOT NULL REFERENCES depots (code),
+    status        BIGINT  NOT NULL CHECK (status BETWEEN 1 AND 6),
+    version       BIGINT  NOT NULL,
+    updated_at    BIGINT  NOT NULL,
+    PRIMARY KEY (item_id, serial_number)
+);
+CREATE INDEX assets_line ON assets (depot_code, lot_id, status);
+
+CREATE TABLE ledger_entries (
+    seq              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id               TEXT    NOT NULL UNIQUE,
+    entry_type       BIGINT  NOT NULL,
+    depot_code       TEXT    NOT NULL REFERENCES depots (code),
+    item_id          TEXT    NOT NULL REFERENCES items (id),
+    lot_id           TEXT    NOT NULL REFERENCES lots (id),
+    quantity         BIGINT  NOT NULL,
+    held_delta       BIGINT  NOT NULL,
+    reserved_delta   BIGINT  NOT NULL,
+    reason           TEXT    NOT NULL,
+    document         TEXT    NOT NULL,
+    counterparty     TEXT    NOT NULL,
+    occurred_at      BIGINT  NOT NULL,
+    recorded_at      BIGINT  NOT NULL,
+    actor            TEXT    NOT NULL,
+    countersigned_by TEXT,
+    reverses_id      TEXT    UNIQUE REFERENCES ledger_entries (id),
+    request_id       TEXT    NOT NULL,
+    serials          TEXT    NOT NULL,
+    FOREIGN KEY (depot_code, lot_id) REFERENCES stock_lines (depot_code, lot_id)
+);
+CREATE INDEX ledger_entries_line ON ledger_entries (depot_code, lot_id, seq);
+CREATE INDEX ledger_entries_item ON ledger_entries (item_id, seq);
+CREATE INDEX ledger_entries_time ON ledger_entries (occurred_at);
+
+CREATE TRIGGER ledger_entries_append_only BEFORE UPDATE OR DELETE ON ledger_entries
+    FOR EACH ROW EXECUTE FUNCTION reserve_append_only();
+
+-- Corrections waiting for a second signature.
+CREATE TABLE adjustments (
+    id            TEXT    PRIMARY KEY,
+    depot_code    TEXT    NOT NULL REFERENCES depots (code),
+    item_id       TEXT    NOT NULL REFERENCES items (id),
+    lot_id        TEXT    NOT NULL REFERENCES lots (id),
+    quantity      BIGINT  NOT NULL CHECK (quantity <> 0),
+    serials       TEXT    NOT NULL,
+    reason        TEXT    NOT NULL,
+    status        BIGINT  NOT NULL CHECK (status BETWEEN 1 AND 3),
+    requested_by  TEXT    NOT NULL,
+    requested_at  BIGINT  NOT NULL,
+    decided_by    TEXT,
+    decided_at    BIGINT,
+    decision_note TEXT    NOT NULL,
+    entry_id      TEXT    REFERENCES ledger_entries (id),
+    version       BIGINT  NOT NULL
+);
+CREATE INDEX adjustments_depot ON adjustments (depot_code, status);
+
+CREATE TABLE scrap_applications (
+    id             TEXT    PRIMARY KEY,
+    depot_code     TEXT    NOT NULL REFERENCES depots (code),
+    item_id        TEXT    NOT NULL REFERENCES items (id),
+    lot_id         TEXT    NOT NULL REFERENCES lots (id),
+    quantity       BIGINT  NOT NULL CHECK (quantity > 0),
+    serials        TEXT    NOT NULL,
+    reason         TEXT    NOT NULL,
+    disposal       BIGINT  NOT NULL CHECK (disposal BETWEEN 1 AND 3),
+    status         BIGINT  NOT NULL CHECK (status BETWEEN 1 AND 3),
+    applied_by     TEXT    NOT NULL,
+    applied_at     BIGINT  NOT NULL,
+    decided_by     TEXT,
+    decided_at     BIGINT,
+    decision_note  TEXT    NOT NULL,
+    hold_entry_id  TEXT    NOT NULL REFERENCES ledger_entries (id),
+    final_entry_id TEXT    REFERENCES ledger_entries (id),
+    version        BIGINT  NOT NULL
+);
+CREATE INDEX scrap_applications_depot ON scrap_applications (depot_code, status);
+
+CREATE TABLE stock_counts (
+    id           TEXT    PRIMARY KEY,
+    depot_code   TEXT    NOT NULL REFERENCES depots (code),
+    status       BIGINT  NOT NULL CHECK (status BETWEEN 1 AND 4),
+    scope_items  TEXT    NOT NULL,
+    note         TEXT    NOT NULL,
+    opened_by    TEXT    NOT NULL,
+    opened_at    BIGINT  NOT NULL,
+    submitted_by TEXT,
+    submitted_at BIGINT,
+    decided_by   TEXT,
+    decided_at   BIGINT,
+    version      BIGINT  NOT NULL
+);
+CREATE INDEX stock_counts_depot ON stock_counts (depot_code, status);
+
+CREATE TABLE stock_count_lines (
+    count_id         TEXT    NOT NULL REFERENCES stock_counts (id),
+    lot_id           TEXT    NOT NULL REFERENCES lots (id),
+    item_id          TEXT    NOT NULL REFERENCES items (id),
+    expected         BIGINT  NOT NULL,
+    expected_serials TEXT    NOT NULL,
+    counted          BIGINT,
+    counted_serials  TEXT,
+    on_hand_at_post  BIGINT,
+    posted_variance  BIGINT,
+    entry_id         TEXT    REFERENCES ledger_entries (id),
+    PRIMARY KEY (count_id, lot_id)
+);

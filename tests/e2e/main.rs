@@ -1,0 +1,10 @@
+//! End-to-end tests of the reserve network service: one binary, a real
+//! server per test on 127.0.0.1:0 over its own database. Runs on SQLite by
+//! default and on PostgreSQL when `RESERVE_TEST_DATABASE_URL` is set.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod authz;
+mod catalog;
+mod network;
+mod server;
+mod validation;
