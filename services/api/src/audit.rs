@@ -75,9 +75,10 @@ impl AuditService for AuditApi {
         let start = millis(start_time.as_ref(), "start_time")?;
         let end = millis(end_time.as_ref(), "end_time")?;
         if let (Some(s), Some(e)) = (start, end)
-            && e <= s {
-                return Err(invalid("end_time", "must be after start_time"));
-            }
+            && e <= s
+        {
+            return Err(invalid("end_time", "must be after start_time"));
+        }
         let subtree = self.ctx.in_scope(&p, &depot).await?;
         let filter = AuditFilter {
             subtree,

@@ -707,12 +707,13 @@ impl DepotChange {
             return Err(DepotError::Closed(current.code.clone()));
         }
         if let Some(p) = parent
-            && current.path.covers(&p.path) {
-                return Err(DepotError::Cycle {
-                    depot: current.code.clone(),
-                    parent: p.code.clone(),
-                });
-            }
+            && current.path.covers(&p.path)
+        {
+            return Err(DepotError::Cycle {
+                depot: current.code.clone(),
+                parent: p.code.clone(),
+            });
+        }
         let path = match (&self.after.parent, parent) {
             (None, _) => DepotPath::root(&current.code),
             (Some(code), None) => return Err(DepotError::ParentNotFound(code.clone())),
@@ -727,11 +728,11 @@ impl DepotChange {
             && let Some(c) = child_divisions
                 .iter()
                 .find(|c| !c.within(&self.after.division))
-            {
-                return Err(DepotError::ChildOutsideDivision {
-                    child_division: c.as_str().to_string(),
-                });
-            }
+        {
+            return Err(DepotError::ChildOutsideDivision {
+                child_division: c.as_str().to_string(),
+            });
+        }
         Ok(path)
     }
 }

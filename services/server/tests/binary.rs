@@ -41,9 +41,10 @@ async fn wait_until_serving(port: u16) -> tonic::transport::Channel {
                     service: String::new(),
                 })
                 .await
-                && r.into_inner().status() == ServingStatus::Serving {
-                    return ch;
-                }
+                && r.into_inner().status() == ServingStatus::Serving
+            {
+                return ch;
+            }
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
