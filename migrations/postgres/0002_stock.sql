@@ -1,13 +1,14 @@
 -- Stock: lots, balances per (depot, lot), serialised assets, the append-only
 -- ledger, and the documents that post to it (adjustments, scrap
--- applications, stock counts). Dates are 'YYYY-MM-DD' text, which sorts as dates.
+-- applications, stock counts). Dates are day numbers since 1970-01-01, so
+-- both engines compare and add days the same way.
 
 CREATE TABLE lots (
     id              TEXT    PRIMARY KEY,
     item_id         TEXT    NOT NULL REFERENCES items (id),
     lot_number      TEXT    NOT NULL,
-    production_date TEXT,
-    expiry_date     TEXT,
+    production_day  BIGINT,
+    expiry_day      BIGINT,
     manufacturer    TEXT    NOT NULL,
     funding_source  BIGINT  NOT NULL CHECK (funding_source BETWEEN 1 AND 3),
     owning_tier     BIGINT  NOT NULL CHECK (owning_tier BETWEEN 1 AND 4),

@@ -11,6 +11,7 @@ pub mod error;
 pub mod item;
 pub mod norm;
 pub mod request;
+pub mod stock;
 pub mod text;
 pub mod tier;
 pub mod time;

@@ -1,0 +1,288 @@
+//! Every way a stock operation can break a rule.
+
+use super::entry::NotReversible;
+use crate::error::{ErrorKind, Failure};
+use crate::violation::Violations;
+
+/// A refused stock operation. Nothing is written when one is returned.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StockError {
+    /// A field rule is broken.
+    #[error("{0}")]
+    Invalid(Violations),
+    /// The depot does not exist.
+    #[error("depot {0} not found")]
+    DepotNotFound(String),
+    /// The depot is suspended or closed.
+    #[error("depot {depot} is {status}; it cannot {action}")]
+    DepotNotActive {
+        /// Depot.
+        depot: String,
+        /// Its status.
+        status: &'static str,
+        /// What was tried.
+        action: &'static str,
+    },
+    /// The item does not exist.
+    #[error("item {0} not found")]
+    ItemNotFound(String),
+    /// No lot with that number for the item.
+    #[error("item {item} has no lot {lot}")]
+    LotNotFound {
+        /// Item.
+        item: String,
+        /// Lot number.
+        lot: String,
+    },
+    /// The lot exists but has no stock line at this depot.
+    #[error("lot {lot} of {item} is not held at depot {depot}")]
+    LotNotAtDepot {
+        /// Depot.
+        depot: String,
+        /// Item.
+        item: String,
+        /// Lot number.
+        lot: String,
+    },
+    /// A receipt into an existing lot disagrees with what the lot says.
+    #[error(
+        "lot {lot} already exists with {field} {stored}, not {given}; use the lot's own values or a new lot number"
+    )]
+    LotMismatch {
+        /// Lot number.
+        lot: String,
+        /// Field that differs.
+        field: &'static str,
+        /// Stored value.
+        stored: String,
+        /// Value given.
+        given: String,
+    },
+    /// The lot is expired.
+    #[error("lot {lot} expired on {expiry}; expired stock is never available")]
+    LotExpired {
+        /// Lot number.
+        lot: String,
+        /// Expiry date.
+        expiry: String,
+    },
+    /// Not enough available units.
+    #[error("depot {depot} has {available} available of {item}{lot}, {requested} requested")]
+    InsufficientStock {
+        /// Depot.
+        depot: String,
+        /// Item.
+        item: String,
+        /// " lot X" or empty.
+        lot: String,
+        /// Units asked for.
+        requested: i64,
+        /// Units available.
+        available: i64,
+    },
+    /// The issue would leave the depot below its reserve minimum.
+    #[error(
+        "issuing would leave {after} available of {item} at {depot}, below its reserve minimum of {minimum}; \
+         set override_reserve_minimum with a reason, or issue through an emergency order"
+    )]
+    BelowReserveMinimum {
+        /// Depot.
+        depot: String,
+        /// Item.
+        item: String,
+        /// The minimum.
+        minimum: i64,
+        /// Available after the issue.
+        after: i64,
+    },
+    /// Fewer units held than asked to release.
+    #[error("lot {lot} has {held} releasable held unit(s), {requested} requested")]
+    NotEnoughHeld {
+        /// Lot number.
+        lot: String,
+        /// Units held (and not pending scrap).
+        held: i64,
+        /// Units asked for.
+        requested: i64,
+    },
+    /// The serial number is already known.
+    #[error("serial number {0} is already recorded; a unit is received once")]
+    SerialExists(String),
+    /// The serial number is not where the operation needs it.
+    #[error("serial number {serial} is {status}, not {needed} at depot {depot}")]
+    SerialNotAvailable {
+        /// Serial.
+        serial: String,
+        /// Its status (or "unknown").
+        status: String,
+        /// The status needed.
+        needed: &'static str,
+        /// Depot.
+        depot: String,
+    },
+    /// The ledger entry does not exist.
+    #[error("ledger entry {0} not found")]
+    EntryNotFound(String),
+    /// The entry cannot be reversed.
+    #[error("{0}")]
+    NotReversible(String),
+    /// The adjustment, application or count does not exist.
+    #[error("{kind} {id} not found")]
+    DocumentNotFound {
+        /// What kind of document.
+        kind: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// The document is not in a state that allows the action.
+    #[error("{kind} {id} is {status}; it cannot be {action}")]
+    InvalidTransition {
+        /// What kind of document.
+        kind: &'static str,
+        /// Its id.
+        id: String,
+        /// Its status.
+        status: &'static str,
+        /// The action tried.
+        action: &'static str,
+    },
+    /// The second signature must come from someone else.
+    #[error("{action} needs a second person: {who} cannot countersign their own {what}")]
+    SamePerson {
+        /// The action.
+        action: &'static str,
+        /// Who tried.
+        who: String,
+        /// What they made.
+        what: &'static str,
+    },
+    /// The approver is not of the tier that owns the stock.
+    #[error(
+        "lot {lot} is owned by the {owning} tier; scrapping it needs a dispatcher or admin of that tier over depot {depot}"
+    )]
+    NotOwningTier {
+        /// Lot number.
+        lot: String,
+        /// Owning tier.
+        owning: &'static str,
+        /// Depot.
+        depot: String,
+    },
+    /// Another count is open at the depot.
+    #[error("stock count {0} is still open at this depot; finish or cancel it first")]
+    CountInProgress(String),
+    /// Some lines of the count have no counted quantity.
+    #[error("{} line(s) have no counted quantity yet: {}", .0.len(), .0.join(", "))]
+    CountIncomplete(Vec<String>),
+    /// A variance cannot be posted on the current balance.
+    #[error(
+        "the variance of lot {lot} ({variance}) cannot be posted: on hand is now {on_hand} with {reserved} reserved and {held} held"
+    )]
+    VarianceConflict {
+        /// Lot number.
+        lot: String,
+        /// The variance.
+        variance: i64,
+        /// On hand now.
+        on_hand: i64,
+        /// Reserved now.
+        reserved: i64,
+        /// Held now.
+        held: i64,
+    },
+    /// The units are held for a pending scrap application.
+    #[error(
+        "the held units of lot {lot} belong to scrap application {application}; approve or reject it instead"
+    )]
+    HeldForScrap {
+        /// Lot number.
+        lot: String,
+        /// The application.
+        application: String,
+    },
+}
+
+impl From<Violations> for StockError {
+    fn from(v: Violations) -> Self {
+        StockError::Invalid(v)
+    }
+}
+
+impl From<NotReversible> for StockError {
+    fn from(n: NotReversible) -> Self {
+        StockError::NotReversible(match n {
+            NotReversible::AlreadyReversed => "the entry was already reversed".into(),
+            NotReversible::IsReversal => {
+                "a reversal cannot be reversed; post the movement again instead".into()
+            }
+            NotReversible::Kind(k) => format!(
+                "a {} entry is not reversed this way; correct it with a new adjustment",
+                k.name()
+            ),
+            NotReversible::Document(d) => format!("the entry belongs to {d}; decide that instead"),
+        })
+    }
+}
+
+impl Failure for StockError {
+    fn kind(&self) -> ErrorKind {
+        let msg = self.to_string();
+        let pre = |reason: &'static str| ErrorKind::precondition(reason, msg.clone());
+        match self {
+            StockError::Invalid(v) => v.kind(),
+            StockError::DepotNotFound(d) => ErrorKind::NotFound {
+                resource: format!("depots/{d}"),
+            },
+            StockError::ItemNotFound(i) => ErrorKind::NotFound {
+                resource: format!("items/{i}"),
+            },
+            StockError::LotNotFound { item, lot } => ErrorKind::NotFound {
+                resource: format!("items/{item}/lots/{lot}"),
+            },
+            StockError::EntryNotFound(e) => ErrorKind::NotFound {
+                resource: format!("ledgerEntries/{e}"),
+            },
+            StockError::DocumentNotFound { kind, id } => ErrorKind::NotFound {
+                resource: format!("{kind}/{id}"),
+            },
+            StockError::DepotNotActive { .. } => pre("DEPOT_NOT_ACTIVE"),
+            StockError::LotNotAtDepot { .. } => pre("LOT_NOT_AT_DEPOT"),
+            StockError::LotMismatch { .. } => pre("LOT_MISMATCH"),
+            StockError::LotExpired { .. } => pre("LOT_EXPIRED"),
+            StockError::InsufficientStock {
+                requested,
+                available,
+                ..
+            } => ErrorKind::FailedPrecondition {
+                reason: "INSUFFICIENT_STOCK",
+                message: msg,
+                metadata: vec![
+                    ("requested".into(), requested.to_string()),
+                    ("available".into(), available.to_string()),
+                ],
+            },
+            StockError::BelowReserveMinimum { minimum, after, .. } => {
+                ErrorKind::FailedPrecondition {
+                    reason: "BELOW_RESERVE_MINIMUM",
+                    message: msg,
+                    metadata: vec![
+                        ("minimum".into(), minimum.to_string()),
+                        ("available_after".into(), after.to_string()),
+                    ],
+                }
+            }
+            StockError::NotEnoughHeld { .. } => pre("NOT_ENOUGH_HELD"),
+            StockError::SerialExists(_) => pre("SERIAL_EXISTS"),
+            StockError::SerialNotAvailable { .. } => pre("SERIAL_NOT_AVAILABLE"),
+            StockError::NotReversible(_) => pre("NOT_REVERSIBLE"),
+            StockError::InvalidTransition { .. } => pre("INVALID_STATE_TRANSITION"),
+            StockError::SamePerson { .. } | StockError::NotOwningTier { .. } => {
+                ErrorKind::PermissionDenied { message: msg }
+            }
+            StockError::CountInProgress(_) => pre("COUNT_IN_PROGRESS"),
+            StockError::CountIncomplete(_) => pre("COUNT_INCOMPLETE"),
+            StockError::VarianceConflict { .. } => pre("VARIANCE_CONFLICT"),
+            StockError::HeldForScrap { .. } => pre("HELD_FOR_SCRAP"),
+        }
+    }
+}
