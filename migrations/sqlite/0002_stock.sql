@@ -136,6 +136,8 @@ CREATE TABLE stock_counts (
     version      INTEGER NOT NULL
 );
 CREATE INDEX stock_counts_depot ON stock_counts (depot_code, status);
+-- At most one count in progress (open or submitted) per depot.
+CREATE UNIQUE INDEX stock_counts_one_in_progress ON stock_counts (depot_code) WHERE status IN (1, 2);
 
 CREATE TABLE stock_count_lines (
     count_id         TEXT    NOT NULL REFERENCES stock_counts (id),

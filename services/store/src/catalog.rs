@@ -16,7 +16,7 @@ use reserve_core::time::UtcMillis;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, FromRow};
 
-const ITEM_COLUMNS: &str = "id, code, name, specification, unit, tracking, shelf_life_days, \
+pub(crate) const ITEM_COLUMNS: &str = "id, code, name, specification, unit, tracking, shelf_life_days, \
      quality_test_interval_days, near_expiry_days, upkeep_interval_days, recoverable, leasable, \
      unit_value_fen, volume_per_unit_cm3, owner_depot, version, created_at, updated_at";
 
@@ -44,6 +44,15 @@ struct ItemRow {
 
 fn days(v: i64, what: &str, id: &str) -> Result<i32, StoreError> {
     i32::try_from(v).map_err(|_| StoreError::Corrupt(format!("item {id}: {what}")))
+}
+
+/// The item columns qualified by a table alias, for joins.
+pub(crate) fn item_columns(alias: &str) -> String {
+    ITEM_COLUMNS
+        .split(',')
+        .map(|c| format!("{alias}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub(crate) fn item_from(row: &AnyRow) -> Result<Item, StoreError> {

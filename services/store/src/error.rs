@@ -8,6 +8,10 @@ pub enum StoreError {
     /// The database cannot be reached or is saturated; the caller may retry.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// A row changed between being read and being written in this
+    /// transaction; the whole transaction is retried.
+    #[error("a concurrent change touched the same rows")]
+    Conflict,
     /// A conflict that survived every retry (serialization failure, deadlock, busy).
     #[error("database kept conflicting after {0} attempts")]
     Contention(u32),
@@ -24,6 +28,7 @@ impl StoreError {
     /// failures and deadlocks on PostgreSQL, busy or locked on SQLite.
     pub fn is_retryable(&self) -> bool {
         match self {
+            StoreError::Conflict => true,
             StoreError::Database(sqlx::Error::Database(e)) => {
                 matches!(
                     e.code().as_deref(),

@@ -14,6 +14,7 @@ pub mod error;
 pub mod network;
 pub mod page;
 mod sql;
+pub mod stock;
 pub mod write;
 
 pub use db::{Backend, Store, StoreOptions};

@@ -198,20 +198,38 @@ fn serial_rule(item: &Item, serials: &[SerialNumber]) -> Result<(), StockError> 
     }
 }
 
-/// Checks what an adjustment of `quantity` with `serials` needs of the
-/// current state: missing serials in stock here, found serials unknown, and
-/// a balance that stays sound. Returns the change it makes.
+/// An adjustment as it touches a lot: where, which lot, how much, which units.
+#[derive(Clone, Copy, Debug)]
+pub struct Proposal<'a> {
+    /// Depot.
+    pub depot: &'a DepotCode,
+    /// Lot id.
+    pub lot_id: &'a LotId,
+    /// Lot number.
+    pub lot_number: &'a LotNumber,
+    /// Signed change of on hand.
+    pub quantity: i64,
+    /// Serial numbers missing or found.
+    pub serials: &'a [SerialNumber],
+}
+
+/// Checks what an adjustment needs of the current state: missing serials in
+/// stock here, found serials unknown, and a balance that stays sound.
+/// Returns the change it makes.
 pub fn check_adjustment(
-    depot: &DepotCode,
+    p: Proposal<'_>,
     item: &Item,
-    lot_id: &LotId,
-    lot_number: &LotNumber,
-    quantity: i64,
-    serials: &[SerialNumber],
     line: Option<&LineState>,
     assets: &[AssetState],
     known_serials: &[SerialNumber],
 ) -> Result<Delta, StockError> {
+    let Proposal {
+        depot,
+        lot_id,
+        lot_number,
+        quantity,
+        serials,
+    } = p;
     serial_rule(item, serials)?;
     if quantity < 0 {
         for s in serials {

@@ -215,10 +215,10 @@ pub fn derive_expiry(
     production: Option<Day>,
     expiry: Option<Day>,
 ) -> Result<Option<Day>, (&'static str, String)> {
-    if let (Some(p), Some(e)) = (production, expiry) {
-        if e <= p {
-            return Err(("expiry_date", "must be after the production date".into()));
-        }
+    if let (Some(p), Some(e)) = (production, expiry)
+        && e <= p
+    {
+        return Err(("expiry_date", "must be after the production date".into()));
     }
     match (expiry, production, item.shelf_life_days) {
         (Some(e), _, _) => Ok(Some(e)),

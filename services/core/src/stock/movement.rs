@@ -976,13 +976,13 @@ pub fn plan_release(
                 .sum();
             let releasable = line.balance.held - pending;
             if releasable < m.quantity {
-                if let Some((.., app)) = scrap_held.iter().find(|(l, ..)| *l == line.lot.id) {
-                    if line.balance.held >= m.quantity {
-                        return Err(StockError::HeldForScrap {
-                            lot: line.lot.number.as_str().to_string(),
-                            application: app.clone(),
-                        });
-                    }
+                if let Some((.., app)) = scrap_held.iter().find(|(l, ..)| *l == line.lot.id)
+                    && line.balance.held >= m.quantity
+                {
+                    return Err(StockError::HeldForScrap {
+                        lot: line.lot.number.as_str().to_string(),
+                        application: app.clone(),
+                    });
                 }
                 return Err(StockError::NotEnoughHeld {
                     lot: line.lot.number.as_str().to_string(),

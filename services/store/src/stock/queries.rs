@@ -1,0 +1,604 @@
+//! What depot keepers, dispatchers and auditors read: stock lines, the
+//! ledger, roll-ups, expiring lots, shortfalls, rotation candidates, assets.
+
+use super::rows::{LINE_COLUMNS, LOT_COLUMNS, LineView, view_from};
+use crate::db::Store;
+use crate::error::{OpError, StoreError};
+use crate::page::{self, Page};
+use crate::sql::{Arg, Sql};
+use reserve_core::authz::DepotPath;
+use reserve_core::depot::DepotCode;
+use reserve_core::item::ItemId;
+use reserve_core::request::PageSize;
+use reserve_core::stock::entry::AssetStatus;
+use reserve_core::stock::report::{Shortfall, replacements, shortfall};
+use reserve_core::stock::{
+    Day, Delta, EntryType, LedgerEntry, LotId, LotNumber, SerialNumber, StockError,
+};
+use reserve_core::tier::Tier;
+use reserve_core::time::UtcMillis;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, FromRow, Row};
+
+const ENTRY_COLUMNS: &str = "e.seq, e.id, e.entry_type, e.depot_code, e.item_id, e.lot_id, t.lot_number, \
+     e.quantity, e.held_delta, e.reserved_delta, e.reason, e.document, e.counterparty, e.occurred_at, \
+     e.recorded_at, e.actor, e.countersigned_by, e.reverses_id, e.request_id, e.serials";
+
+#[derive(FromRow)]
+struct EntryRow {
+    seq: i64,
+    id: String,
+    entry_type: i64,
+    depot_code: String,
+    item_id: String,
+    lot_id: String,
+    lot_number: String,
+    quantity: i64,
+    held_delta: i64,
+    reserved_delta: i64,
+    reason: String,
+    document: String,
+    counterparty: String,
+    occurred_at: i64,
+    recorded_at: i64,
+    actor: String,
+    countersigned_by: Option<String>,
+    reverses_id: Option<String>,
+    request_id: String,
+    serials: String,
+}
+
+fn entry_from(row: &AnyRow) -> Result<LedgerEntry, StoreError> {
+    let r = EntryRow::from_row(row)?;
+    Ok(LedgerEntry {
+        kind: EntryType::from_number(r.entry_type)
+            .ok_or_else(|| StoreError::Corrupt(format!("entry {}: type", r.id)))?,
+        serials: serde_json::from_str(&r.serials)?,
+        id: r.id,
+        seq: r.seq,
+        depot: DepotCode::from_stored(r.depot_code),
+        item: ItemId::from_stored(r.item_id),
+        lot: LotId(r.lot_id),
+        lot_number: LotNumber::from_stored(r.lot_number),
+        delta: Delta {
+            on_hand: r.quantity,
+            reserved: r.reserved_delta,
+            held: r.held_delta,
+        },
+        reason: r.reason,
+        document: r.document,
+        counterparty: r.counterparty,
+        occurred_at: r.occurred_at,
+        recorded_at: r.recorded_at,
+        actor: r.actor,
+        countersigned_by: r.countersigned_by,
+        reverses: r.reverses_id,
+        request_id: r.request_id,
+    })
+}
+
+pub(crate) async fn load_entry(
+    tx: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<LedgerEntry>, StoreError> {
+    let row = sqlx::query(&format!(
+        "SELECT {ENTRY_COLUMNS} FROM ledger_entries e JOIN lots t ON t.id = e.lot_id WHERE e.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    row.as_ref().map(entry_from).transpose()
+}
+
+/// Filters of the ledger history.
+#[derive(Clone, Debug)]
+pub struct LedgerFilter {
+    /// Subtree.
+    pub subtree: DepotPath,
+    /// Only this item.
+    pub item: Option<ItemId>,
+    /// Only this lot.
+    pub lot: Option<String>,
+    /// Only this kind.
+    pub kind: Option<EntryType>,
+    /// Happened at or after.
+    pub start: Option<UtcMillis>,
+    /// Happened before.
+    pub end: Option<UtcMillis>,
+}
+
+/// One tier's share of a roll-up.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TierTotals {
+    /// Tier.
+    pub tier: Option<Tier>,
+    /// Depots holding any.
+    pub depots: i64,
+    /// On hand.
+    pub on_hand: i64,
+    /// Available.
+    pub available: i64,
+    /// Reserved.
+    pub reserved: i64,
+    /// Held.
+    pub held: i64,
+    /// Near expiry.
+    pub near_expiry: i64,
+    /// Expired.
+    pub expired: i64,
+}
+
+/// What a roll-up sums.
+#[derive(Clone, Debug)]
+pub enum RollUpOf {
+    /// One item.
+    Item(ItemId),
+    /// Every item whose code starts with these digits.
+    Category(String),
+}
+
+/// A shortfall row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShortfallRow {
+    /// Depot.
+    pub depot: DepotCode,
+    /// Item.
+    pub item: ItemId,
+    /// Norm minimum.
+    pub minimum: i64,
+    /// Norm target.
+    pub target: i64,
+    /// On hand.
+    pub on_hand: i64,
+    /// Available.
+    pub available: i64,
+    /// How short.
+    pub shortfall: Shortfall,
+}
+
+/// A rotation candidate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RotationRow {
+    /// The lot at its depot.
+    pub line: LineView,
+    /// Units that can be rotated out now.
+    pub quantity: i64,
+    /// Units to buy to replace them.
+    pub replacement: i64,
+}
+
+/// A serialised asset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AssetView {
+    /// Item.
+    pub item: ItemId,
+    /// Serial.
+    pub serial: SerialNumber,
+    /// Lot id.
+    pub lot: LotId,
+    /// Lot number.
+    pub lot_number: LotNumber,
+    /// Depot.
+    pub depot: DepotCode,
+    /// Status.
+    pub status: AssetStatus,
+    /// Last change.
+    pub updated_at: UtcMillis,
+}
+
+fn sum(expr: &str, alias: &str) -> String {
+    format!("CAST(COALESCE(SUM({expr}), 0) AS BIGINT) AS {alias}")
+}
+
+impl Store {
+    /// One ledger entry.
+    pub async fn get_entry(&self, id: &str) -> Result<Option<LedgerEntry>, StoreError> {
+        let mut c = self.reader().acquire().await?;
+        load_entry(&mut c, id).await
+    }
+
+    /// Stock lines of one depot, by item then first-expired-first-out.
+    #[tracing::instrument(skip_all)]
+    pub async fn list_stock(
+        &self,
+        depot: &DepotCode,
+        item: Option<&ItemId>,
+        include_empty: bool,
+        size: PageSize,
+        token: &str,
+    ) -> Result<Page<LineView>, OpError<StockError>> {
+        let filters = format!("depot={depot};item={item:?};empty={include_empty}");
+        let after: Option<(String, i64, String, String)> =
+            page::decode(token, &filters).map_err(OpError::Invalid)?;
+        let mut sql = Sql::new(&format!(
+            "SELECT {LINE_COLUMNS}, {LOT_COLUMNS}, i.near_expiry_days FROM stock_lines l \
+             JOIN lots t ON t.id = l.lot_id JOIN items i ON i.id = l.item_id WHERE "
+        ));
+        sql.push("l.depot_code = ?", Arg::Text(depot.to_string()));
+        if let Some(i) = item {
+            sql.push(" AND l.item_id = ?", Arg::Text(i.to_string()));
+        }
+        if !include_empty {
+            sql.raw(" AND l.on_hand > 0");
+        }
+        if let Some((i, e, n, id)) = after {
+            sql.push(
+                " AND (l.item_id, COALESCE(t.expiry_day, 999999999), t.lot_number, l.lot_id) > (?",
+                Arg::Text(i),
+            )
+            .push(", ?", Arg::Int(e))
+            .push(", ?", Arg::Text(n))
+            .push(", ?)", Arg::Text(id));
+        }
+        sql.push(
+            " ORDER BY l.item_id, COALESCE(t.expiry_day, 999999999), t.lot_number, l.lot_id LIMIT ?",
+            Arg::Int(i64::from(size.get()) + 1),
+        );
+        let rows = sql.fetch_all(self.reader()).await?;
+        let lines = rows.iter().map(view_from).collect::<Result<Vec<_>, _>>()?;
+        Ok(page::finish(lines, size.get(), &filters, |l| {
+            (
+                l.lot.item.to_string(),
+                l.lot.expiry.map(|d| d.0).unwrap_or(999_999_999),
+                l.lot.number.as_str().to_string(),
+                l.lot.id.0.clone(),
+            )
+        }))
+    }
+
+    /// Ledger entries of a subtree, newest first.
+    #[tracing::instrument(skip_all)]
+    pub async fn list_ledger(
+        &self,
+        f: &LedgerFilter,
+        size: PageSize,
+        token: &str,
+    ) -> Result<Page<LedgerEntry>, OpError<StockError>> {
+        let filters = format!(
+            "sub={};i={:?};l={:?};k={:?};s={:?};e={:?}",
+            f.subtree.as_str(),
+            f.item,
+            f.lot,
+            f.kind.map(|k| k.number()),
+            f.start,
+            f.end
+        );
+        let before: Option<i64> = page::decode(token, &filters).map_err(OpError::Invalid)?;
+        let mut sql = Sql::new(&format!(
+            "SELECT {ENTRY_COLUMNS} FROM ledger_entries e JOIN lots t ON t.id = e.lot_id \
+             JOIN depots d ON d.code = e.depot_code WHERE "
+        ));
+        sql.push(
+            "d.path LIKE ?",
+            Arg::Text(format!("{}%", f.subtree.as_str())),
+        );
+        if let Some(i) = &f.item {
+            sql.push(" AND e.item_id = ?", Arg::Text(i.to_string()));
+        }
+        if let Some(l) = &f.lot {
+            sql.push(" AND e.lot_id = ?", Arg::Text(l.clone()));
+        }
+        if let Some(k) = f.kind {
+            sql.push(" AND e.entry_type = ?", Arg::Int(k.number()));
+        }
+        if let Some(s) = f.start {
+            sql.push(" AND e.occurred_at >= ?", Arg::Int(s));
+        }
+        if let Some(e) = f.end {
+            sql.push(" AND e.occurred_at < ?", Arg::Int(e));
+        }
+        if let Some(b) = before {
+            sql.push(" AND e.seq < ?", Arg::Int(b));
+        }
+        sql.push(
+            " ORDER BY e.seq DESC LIMIT ?",
+            Arg::Int(i64::from(size.get()) + 1),
+        );
+        let rows = sql.fetch_all(self.reader()).await?;
+        let entries = rows.iter().map(entry_from).collect::<Result<Vec<_>, _>>()?;
+        Ok(page::finish(entries, size.get(), &filters, |e| e.seq))
+    }
+
+    /// Sums an item or category over a subtree, per tier, as of `today`.
+    #[tracing::instrument(skip_all)]
+    pub async fn roll_up(
+        &self,
+        subtree: &DepotPath,
+        of: &RollUpOf,
+        today: Day,
+    ) -> Result<Vec<TierTotals>, StoreError> {
+        let mut sql = Sql::new(&format!(
+            "SELECT d.tier, COUNT(DISTINCT CASE WHEN l.on_hand > 0 THEN l.depot_code END) AS depots, {}, {}, {}, {}, {}, {} \
+             FROM stock_lines l JOIN depots d ON d.code = l.depot_code JOIN lots t ON t.id = l.lot_id \
+             JOIN items i ON i.id = l.item_id WHERE ",
+            sum("l.on_hand", "on_hand"),
+            sum("l.reserved", "reserved"),
+            sum("l.held", "held"),
+            sum(
+                "CASE WHEN t.expiry_day IS NOT NULL AND t.expiry_day <= $1 THEN l.on_hand ELSE 0 END",
+                "expired"
+            ),
+            sum(
+                "CASE WHEN t.expiry_day IS NULL OR t.expiry_day > $1 THEN l.on_hand - l.reserved - l.held ELSE 0 END",
+                "available"
+            ),
+            sum(
+                "CASE WHEN t.expiry_day > $1 AND t.expiry_day - i.near_expiry_days <= $1 THEN l.on_hand ELSE 0 END",
+                "near_expiry"
+            ),
+        ));
+        // $1 is today, used by the sums above.
+        sql.bind_first(Arg::Int(today.0));
+        sql.push("d.path LIKE ?", Arg::Text(format!("{}%", subtree.as_str())));
+        match of {
+            RollUpOf::Item(i) => sql.push(" AND l.item_id = ?", Arg::Text(i.to_string())),
+            RollUpOf::Category(p) => sql.push(" AND i.code LIKE ?", Arg::Text(format!("{p}%"))),
+        };
+        sql.raw(" GROUP BY d.tier ORDER BY d.tier");
+        let rows = sql.fetch_all(self.reader()).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TierTotals {
+                    tier: Tier::from_number(r.try_get("tier")?),
+                    depots: r.try_get("depots")?,
+                    on_hand: r.try_get("on_hand")?,
+                    available: r.try_get("available")?,
+                    reserved: r.try_get("reserved")?,
+                    held: r.try_get("held")?,
+                    near_expiry: r.try_get("near_expiry")?,
+                    expired: r.try_get("expired")?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    /// Lines with stock that are near expiry (within `within_days`, or each
+    /// item's own window) and, if asked, already expired; soonest first.
+    #[tracing::instrument(skip_all)]
+    pub async fn list_expiring(
+        &self,
+        subtree: &DepotPath,
+        within_days: Option<i64>,
+        include_expired: bool,
+        today: Day,
+        size: PageSize,
+        token: &str,
+    ) -> Result<Page<LineView>, OpError<StockError>> {
+        let filters = format!(
+            "sub={};w={within_days:?};x={include_expired};d={}",
+            subtree.as_str(),
+            today.0
+        );
+        let after: Option<(i64, String, String)> =
+            page::decode(token, &filters).map_err(OpError::Invalid)?;
+        let mut sql = Sql::new(&format!(
+            "SELECT {LINE_COLUMNS}, {LOT_COLUMNS}, i.near_expiry_days FROM stock_lines l \
+             JOIN lots t ON t.id = l.lot_id JOIN items i ON i.id = l.item_id \
+             JOIN depots d ON d.code = l.depot_code WHERE l.on_hand > 0 AND t.expiry_day IS NOT NULL AND "
+        ));
+        sql.push("d.path LIKE ?", Arg::Text(format!("{}%", subtree.as_str())));
+        match within_days {
+            Some(w) => sql.push(" AND t.expiry_day <= ?", Arg::Int(today.0 + w)),
+            None => sql.push(
+                " AND t.expiry_day - i.near_expiry_days <= ?",
+                Arg::Int(today.0),
+            ),
+        };
+        if !include_expired {
+            sql.push(" AND t.expiry_day > ?", Arg::Int(today.0));
+        }
+        if let Some((e, d, l)) = after {
+            sql.push(
+                " AND (t.expiry_day, l.depot_code, l.lot_id) > (?",
+                Arg::Int(e),
+            )
+            .push(", ?", Arg::Text(d))
+            .push(", ?)", Arg::Text(l));
+        }
+        sql.push(
+            " ORDER BY t.expiry_day, l.depot_code, l.lot_id LIMIT ?",
+            Arg::Int(i64::from(size.get()) + 1),
+        );
+        let rows = sql.fetch_all(self.reader()).await?;
+        let lines = rows.iter().map(view_from).collect::<Result<Vec<_>, _>>()?;
+        Ok(page::finish(lines, size.get(), &filters, |l| {
+            (
+                l.lot.expiry.map(|d| d.0).unwrap_or_default(),
+                l.depot.to_string(),
+                l.lot.id.0.clone(),
+            )
+        }))
+    }
+
+    /// Norms of a subtree whose depot holds less than the target available.
+    #[tracing::instrument(skip_all)]
+    pub async fn list_shortfalls(
+        &self,
+        subtree: &DepotPath,
+        item: Option<&ItemId>,
+        today: Day,
+        size: PageSize,
+        token: &str,
+    ) -> Result<Page<ShortfallRow>, OpError<StockError>> {
+        let filters = format!("sub={};i={item:?};d={}", subtree.as_str(), today.0);
+        let after: Option<(String, String)> =
+            page::decode(token, &filters).map_err(OpError::Invalid)?;
+        let mut sql = Sql::new(
+            "SELECT * FROM (SELECT n.depot_code, n.item_id, n.minimum, n.target, \
+             CAST(COALESCE((SELECT SUM(l.on_hand) FROM stock_lines l \
+                WHERE l.depot_code = n.depot_code AND l.item_id = n.item_id), 0) AS BIGINT) AS on_hand, \
+             CAST(COALESCE((SELECT SUM(l.on_hand - l.reserved - l.held) FROM stock_lines l JOIN lots t ON t.id = l.lot_id \
+                WHERE l.depot_code = n.depot_code AND l.item_id = n.item_id \
+                AND (t.expiry_day IS NULL OR t.expiry_day > $1)), 0) AS BIGINT) AS available \
+             FROM reserve_norms n JOIN depots d ON d.code = n.depot_code WHERE ",
+        );
+        sql.bind_first(Arg::Int(today.0));
+        sql.push("d.path LIKE ?", Arg::Text(format!("{}%", subtree.as_str())));
+        if let Some(i) = item {
+            sql.push(" AND n.item_id = ?", Arg::Text(i.to_string()));
+        }
+        sql.raw(") s WHERE s.available < s.target");
+        if let Some((d, i)) = after {
+            sql.push(" AND (s.depot_code, s.item_id) > (?", Arg::Text(d))
+                .push(", ?)", Arg::Text(i));
+        }
+        sql.push(
+            " ORDER BY s.depot_code, s.item_id LIMIT ?",
+            Arg::Int(i64::from(size.get()) + 1),
+        );
+        let rows = sql.fetch_all(self.reader()).await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let (depot, item, minimum, target, on_hand, available): (
+                String,
+                String,
+                i64,
+                i64,
+                i64,
+                i64,
+            ) = FromRow::from_row(r).map_err(StoreError::from)?;
+            if let Some(s) = shortfall(minimum, target, available) {
+                out.push(ShortfallRow {
+                    depot: DepotCode::from_stored(depot),
+                    item: ItemId::from_stored(item),
+                    minimum,
+                    target,
+                    on_hand,
+                    available,
+                    shortfall: s,
+                });
+            }
+        }
+        Ok(page::finish(out, size.get(), &filters, |s| {
+            (s.depot.to_string(), s.item.to_string())
+        }))
+    }
+
+    /// Lots that are near expiry but not expired and have units to rotate,
+    /// soonest first, with replacement quantities.
+    #[tracing::instrument(skip_all)]
+    pub async fn list_rotation(
+        &self,
+        subtree: &DepotPath,
+        today: Day,
+        size: PageSize,
+        token: &str,
+    ) -> Result<Page<RotationRow>, OpError<StockError>> {
+        let page = self
+            .list_expiring(subtree, None, false, today, size, token)
+            .await?;
+        let mut out = Vec::new();
+        let mut conn = self.reader().acquire().await.map_err(StoreError::from)?;
+        for line in page.items {
+            // Everything about this item at this depot: target, total
+            // available, and every expiring lot in FEFO order.
+            let rows = sqlx::query(&format!(
+                "SELECT {LINE_COLUMNS}, {LOT_COLUMNS}, i.near_expiry_days, \
+                 (SELECT n.target FROM reserve_norms n WHERE n.depot_code = l.depot_code AND n.item_id = l.item_id) AS target \
+                 FROM stock_lines l JOIN lots t ON t.id = l.lot_id JOIN items i ON i.id = l.item_id \
+                 WHERE l.depot_code = $1 AND l.item_id = $2"
+            ))
+            .bind(line.depot.as_str())
+            .bind(line.lot.item.as_str())
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(StoreError::from)?;
+            let mut target = None;
+            let mut views = Vec::new();
+            for r in &rows {
+                target = r
+                    .try_get::<Option<i64>, _>("target")
+                    .map_err(StoreError::from)?;
+                views.push(view_from(r)?);
+            }
+            let available: i64 = views
+                .iter()
+                .map(|v| v.balance.available(v.lot.is_expired(today)))
+                .sum();
+            let mut expiring: Vec<&LineView> = views
+                .iter()
+                .filter(|v| v.lot.is_near_expiry(today, v.near_expiry_days))
+                .collect();
+            expiring.sort_by_key(|v| v.lot.fefo_key());
+            let quantities: Vec<i64> = expiring.iter().map(|v| v.balance.free().max(0)).collect();
+            let shares = replacements(target, available, &quantities);
+            let replacement = expiring
+                .iter()
+                .zip(shares)
+                .find(|(v, _)| v.lot.id == line.lot.id)
+                .map(|(_, s)| s)
+                .unwrap_or(0);
+            let quantity = line.balance.free().max(0);
+            out.push(RotationRow {
+                line,
+                quantity,
+                replacement,
+            });
+        }
+        Ok(Page {
+            items: out,
+            next_token: page.next_token,
+        })
+    }
+
+    /// Serialised assets of a depot.
+    #[tracing::instrument(skip_all)]
+    pub async fn list_assets(
+        &self,
+        depot: &DepotCode,
+        item: Option<&ItemId>,
+        status: Option<AssetStatus>,
+        size: PageSize,
+        token: &str,
+    ) -> Result<Page<AssetView>, OpError<StockError>> {
+        let filters = format!("d={depot};i={item:?};s={:?}", status.map(|s| s.number()));
+        let after: Option<(String, String)> =
+            page::decode(token, &filters).map_err(OpError::Invalid)?;
+        let mut sql = Sql::new(
+            "SELECT a.item_id, a.serial_number, a.lot_id, t.lot_number, a.depot_code, a.status, a.updated_at \
+             FROM assets a JOIN lots t ON t.id = a.lot_id WHERE ",
+        );
+        sql.push("a.depot_code = ?", Arg::Text(depot.to_string()));
+        if let Some(i) = item {
+            sql.push(" AND a.item_id = ?", Arg::Text(i.to_string()));
+        }
+        if let Some(s) = status {
+            sql.push(" AND a.status = ?", Arg::Int(s.number()));
+        }
+        if let Some((i, s)) = after {
+            sql.push(" AND (a.item_id, a.serial_number) > (?", Arg::Text(i))
+                .push(", ?)", Arg::Text(s));
+        }
+        sql.push(
+            " ORDER BY a.item_id, a.serial_number LIMIT ?",
+            Arg::Int(i64::from(size.get()) + 1),
+        );
+        let rows = sql.fetch_all(self.reader()).await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let (item, serial, lot, lot_number, depot, status, at): (
+                String,
+                String,
+                String,
+                String,
+                String,
+                i64,
+                i64,
+            ) = FromRow::from_row(r).map_err(StoreError::from)?;
+            out.push(AssetView {
+                item: ItemId::from_stored(item),
+                serial: SerialNumber::from_stored(serial),
+                lot: LotId(lot),
+                lot_number: LotNumber::from_stored(lot_number),
+                depot: DepotCode::from_stored(depot),
+                status: AssetStatus::from_number(status)
+                    .ok_or_else(|| StoreError::Corrupt("asset status".into()))?,
+                updated_at: at,
+            });
+        }
+        Ok(page::finish(out, size.get(), &filters, |a| {
+            (a.item.to_string(), a.serial.as_str().to_string())
+        }))
+    }
+}

@@ -1,0 +1,488 @@
+//! Reading and writing the stock tables: lots, lines, assets, ledger entries.
+//! Every balance change goes through [`post`], a conditional update that can
+//! never break the balance rules, whatever runs beside it.
+
+use crate::catalog::{item_columns, item_from};
+use crate::error::StoreError;
+use crate::sql::{Arg, Sql};
+use reserve_core::depot::DepotCode;
+use reserve_core::item::{Item, ItemId};
+use reserve_core::stock::Delta;
+use reserve_core::stock::entry::AssetStatus;
+use reserve_core::stock::movement::{AssetState, LineState};
+use reserve_core::stock::{
+    Balance, Day, EntryType, FundingSource, LedgerEntry, Lot, LotId, LotNumber, SerialNumber,
+};
+use reserve_core::tier::Tier;
+use reserve_core::time::UtcMillis;
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, FromRow};
+
+/// Lot columns under the alias `t`, named so they never clash in a join.
+pub(crate) const LOT_COLUMNS: &str = "t.id AS lot_id, t.item_id AS lot_item_id, t.lot_number, t.production_day, \
+     t.expiry_day, t.manufacturer, t.funding_source, t.owning_tier, t.created_at AS lot_created_at";
+
+#[derive(FromRow)]
+struct LotRow {
+    lot_id: String,
+    lot_item_id: String,
+    lot_number: String,
+    production_day: Option<i64>,
+    expiry_day: Option<i64>,
+    manufacturer: String,
+    funding_source: i64,
+    owning_tier: i64,
+    lot_created_at: i64,
+}
+
+pub(crate) fn lot_from(row: &AnyRow) -> Result<Lot, StoreError> {
+    let r = LotRow::from_row(row)?;
+    let corrupt = |what: &str| StoreError::Corrupt(format!("lot {}: {what}", r.lot_id));
+    Ok(Lot {
+        funding: FundingSource::from_number(r.funding_source)
+            .ok_or_else(|| corrupt("funding source"))?,
+        owning_tier: Tier::from_number(r.owning_tier).ok_or_else(|| corrupt("owning tier"))?,
+        id: LotId(r.lot_id),
+        item: ItemId::from_stored(r.lot_item_id),
+        number: LotNumber::from_stored(r.lot_number),
+        production: r.production_day.map(Day),
+        expiry: r.expiry_day.map(Day),
+        manufacturer: r.manufacturer,
+        created_at: r.lot_created_at,
+    })
+}
+
+/// A stock line as shown to clients: the lot, its balance, and what is
+/// needed to judge expiry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineView {
+    /// Depot.
+    pub depot: DepotCode,
+    /// The lot.
+    pub lot: Lot,
+    /// Its balance here.
+    pub balance: Balance,
+    /// The item's near-expiry window in days.
+    pub near_expiry_days: i32,
+    /// Last change.
+    pub updated_at: UtcMillis,
+}
+
+/// Line columns under the alias `l`.
+pub(crate) const LINE_COLUMNS: &str =
+    "l.depot_code, l.on_hand, l.reserved, l.held, l.updated_at AS line_updated_at";
+
+#[derive(FromRow)]
+struct LineRow {
+    depot_code: String,
+    on_hand: i64,
+    reserved: i64,
+    held: i64,
+    line_updated_at: i64,
+}
+
+/// A line view from a row holding LINE_COLUMNS, LOT_COLUMNS and `near_expiry_days`.
+pub(crate) fn view_from(row: &AnyRow) -> Result<LineView, StoreError> {
+    let l = LineRow::from_row(row)?;
+    let (near,): (i64,) = (sqlx::Row::try_get(row, "near_expiry_days")?,);
+    Ok(LineView {
+        depot: DepotCode::from_stored(l.depot_code),
+        lot: lot_from(row)?,
+        balance: Balance {
+            on_hand: l.on_hand,
+            reserved: l.reserved,
+            held: l.held,
+        },
+        near_expiry_days: i32::try_from(near).unwrap_or(i32::MAX),
+        updated_at: l.line_updated_at,
+    })
+}
+
+/// Everything an issue-like movement needs about one item at one depot, in
+/// one round trip: the item, every line with its lot, and the reserve minimum.
+pub(crate) struct ItemAtDepot {
+    pub item: Option<Item>,
+    pub lines: Vec<LineView>,
+    pub minimum: i64,
+}
+
+impl ItemAtDepot {
+    pub(crate) fn states(&self) -> Vec<LineState> {
+        self.lines
+            .iter()
+            .map(|l| LineState {
+                lot: l.lot.clone(),
+                balance: l.balance,
+            })
+            .collect()
+    }
+}
+
+pub(crate) async fn load_item_at(
+    tx: &mut AnyConnection,
+    depot: &str,
+    item: &str,
+) -> Result<ItemAtDepot, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {}, {LINE_COLUMNS}, {LOT_COLUMNS}, \
+         COALESCE((SELECT n.minimum FROM reserve_norms n WHERE n.depot_code = $1 AND n.item_id = $2), 0) AS minimum \
+         FROM stock_lines l JOIN lots t ON t.id = l.lot_id JOIN items i ON i.id = l.item_id \
+         WHERE l.depot_code = $1 AND l.item_id = $2",
+        item_columns("i")
+    ))
+    .bind(depot)
+    .bind(item)
+    .fetch_all(&mut *tx)
+    .await?;
+    if rows.is_empty() {
+        let item = crate::catalog::load_item(tx, item).await?;
+        return Ok(ItemAtDepot {
+            item,
+            lines: Vec::new(),
+            minimum: 0,
+        });
+    }
+    let it = item_from(&rows[0])?;
+    let minimum: i64 = sqlx::Row::try_get(&rows[0], "minimum")?;
+    let mut lines = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let l = LineRow::from_row(r)?;
+        lines.push(LineView {
+            depot: DepotCode::from_stored(l.depot_code),
+            lot: lot_from(r)?,
+            balance: Balance {
+                on_hand: l.on_hand,
+                reserved: l.reserved,
+                held: l.held,
+            },
+            near_expiry_days: it.near_expiry_days,
+            updated_at: l.line_updated_at,
+        });
+    }
+    Ok(ItemAtDepot {
+        item: Some(it),
+        lines,
+        minimum,
+    })
+}
+
+pub(crate) async fn load_lot_by_number(
+    tx: &mut AnyConnection,
+    item: &str,
+    number: &str,
+) -> Result<Option<Lot>, StoreError> {
+    let row = sqlx::query(&format!(
+        "SELECT {LOT_COLUMNS} FROM lots t WHERE t.item_id = $1 AND t.lot_number = $2"
+    ))
+    .bind(item)
+    .bind(number)
+    .fetch_optional(&mut *tx)
+    .await?;
+    row.as_ref().map(lot_from).transpose()
+}
+
+pub(crate) async fn load_lot(tx: &mut AnyConnection, id: &str) -> Result<Option<Lot>, StoreError> {
+    let row = sqlx::query(&format!("SELECT {LOT_COLUMNS} FROM lots t WHERE t.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    row.as_ref().map(lot_from).transpose()
+}
+
+pub(crate) async fn load_line(
+    tx: &mut AnyConnection,
+    depot: &str,
+    lot: &str,
+) -> Result<Option<LineView>, StoreError> {
+    let row = sqlx::query(&format!(
+        "SELECT {LINE_COLUMNS}, {LOT_COLUMNS}, i.near_expiry_days FROM stock_lines l \
+         JOIN lots t ON t.id = l.lot_id JOIN items i ON i.id = l.item_id \
+         WHERE l.depot_code = $1 AND l.lot_id = $2"
+    ))
+    .bind(depot)
+    .bind(lot)
+    .fetch_optional(&mut *tx)
+    .await?;
+    row.as_ref().map(view_from).transpose()
+}
+
+pub(crate) async fn insert_lot(tx: &mut AnyConnection, lot: &Lot) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO lots (id, item_id, lot_number, production_day, expiry_day, manufacturer, funding_source, \
+         owning_tier, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(lot.id.as_str())
+    .bind(lot.item.as_str())
+    .bind(lot.number.as_str())
+    .bind(lot.production.map(|d| d.0))
+    .bind(lot.expiry.map(|d| d.0))
+    .bind(&lot.manufacturer)
+    .bind(lot.funding.number())
+    .bind(lot.owning_tier.number())
+    .bind(lot.created_at)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Creates an empty line for a lot at a depot if there is none.
+pub(crate) async fn ensure_line(
+    tx: &mut AnyConnection,
+    depot: &str,
+    item: &str,
+    lot: &str,
+    now: UtcMillis,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO stock_lines (depot_code, lot_id, item_id, on_hand, reserved, held, version, created_at, updated_at) \
+         VALUES ($1, $2, $3, 0, 0, 0, 0, $4, $4) ON CONFLICT (depot_code, lot_id) DO NOTHING",
+    )
+    .bind(depot)
+    .bind(lot)
+    .bind(item)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Applies `d` to a line only if the result keeps every balance rule, and
+/// returns the new balance. When the guard fails the line changed since it
+/// was read; the transaction is retried and decided again.
+pub(crate) async fn apply_delta(
+    tx: &mut AnyConnection,
+    depot: &str,
+    lot: &str,
+    d: Delta,
+    now: UtcMillis,
+) -> Result<(Balance, UtcMillis), StoreError> {
+    let row: Option<(i64, i64, i64, i64)> = sqlx::query_as(
+        "UPDATE stock_lines SET on_hand = on_hand + $1, reserved = reserved + $2, held = held + $3, \
+         version = version + 1, updated_at = $4 \
+         WHERE depot_code = $5 AND lot_id = $6 AND on_hand + $1 >= 0 AND reserved + $2 >= 0 AND held + $3 >= 0 \
+         AND reserved + $2 + held + $3 <= on_hand + $1 \
+         RETURNING on_hand, reserved, held, updated_at",
+    )
+    .bind(d.on_hand)
+    .bind(d.reserved)
+    .bind(d.held)
+    .bind(now)
+    .bind(depot)
+    .bind(lot)
+    .fetch_optional(&mut *tx)
+    .await?;
+    match row {
+        Some((on_hand, reserved, held, at)) => Ok((
+            Balance {
+                on_hand,
+                reserved,
+                held,
+            },
+            at,
+        )),
+        None => Err(StoreError::Conflict),
+    }
+}
+
+/// Appends an entry and returns its ledger position.
+pub(crate) async fn insert_entry(
+    tx: &mut AnyConnection,
+    e: &LedgerEntry,
+) -> Result<i64, StoreError> {
+    let (seq,): (i64,) = sqlx::query_as(
+        "INSERT INTO ledger_entries (id, entry_type, depot_code, item_id, lot_id, quantity, held_delta, \
+         reserved_delta, reason, document, counterparty, occurred_at, recorded_at, actor, countersigned_by, \
+         reverses_id, request_id, serials) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING seq",
+    )
+    .bind(&e.id)
+    .bind(e.kind.number())
+    .bind(e.depot.as_str())
+    .bind(e.item.as_str())
+    .bind(e.lot.as_str())
+    .bind(e.delta.on_hand)
+    .bind(e.delta.held)
+    .bind(e.delta.reserved)
+    .bind(&e.reason)
+    .bind(&e.document)
+    .bind(&e.counterparty)
+    .bind(e.occurred_at)
+    .bind(e.recorded_at)
+    .bind(&e.actor)
+    .bind(e.countersigned_by.clone())
+    .bind(e.reverses.clone())
+    .bind(&e.request_id)
+    .bind(serde_json::to_string(&e.serials)?)
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(seq)
+}
+
+/// Posts an entry: the guarded balance change and the ledger row, together.
+/// Returns the entry with its position and the line afterwards.
+pub(crate) async fn post(
+    tx: &mut AnyConnection,
+    mut e: LedgerEntry,
+) -> Result<(LedgerEntry, Balance, UtcMillis), StoreError> {
+    let (balance, at) =
+        apply_delta(tx, e.depot.as_str(), e.lot.as_str(), e.delta, e.recorded_at).await?;
+    e.seq = insert_entry(tx, &e).await?;
+    Ok((e, balance, at))
+}
+
+#[derive(FromRow)]
+struct AssetRow {
+    serial_number: String,
+    lot_id: String,
+    depot_code: String,
+    status: i64,
+}
+
+fn asset_from(r: AssetRow) -> Result<AssetState, StoreError> {
+    Ok(AssetState {
+        status: AssetStatus::from_number(r.status)
+            .ok_or_else(|| StoreError::Corrupt(format!("asset {}: status", r.serial_number)))?,
+        serial: SerialNumber::from_stored(r.serial_number),
+        lot: LotId(r.lot_id),
+        depot: DepotCode::from_stored(r.depot_code),
+    })
+}
+
+/// The assets of `item` with these serial numbers, wherever they are.
+pub(crate) async fn load_assets(
+    tx: &mut AnyConnection,
+    item: &str,
+    serials: &[SerialNumber],
+) -> Result<Vec<AssetState>, StoreError> {
+    if serials.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new("SELECT serial_number, lot_id, depot_code, status FROM assets WHERE ");
+    sql.push("item_id = ?", Arg::Text(item.to_string()));
+    sql.in_list(
+        " AND serial_number IN ",
+        serials.iter().map(|s| s.as_str().to_string()),
+    );
+    let rows = sql.fetch_all(&mut *tx).await?;
+    rows.iter()
+        .map(|r| asset_from(AssetRow::from_row(r)?))
+        .collect()
+}
+
+/// The assets of `item` physically at `depot` (in stock or held).
+pub(crate) async fn load_assets_at(
+    tx: &mut AnyConnection,
+    depot: &str,
+    item: &str,
+) -> Result<Vec<AssetState>, StoreError> {
+    let rows: Vec<AssetRow> = sqlx::query_as(
+        "SELECT serial_number, lot_id, depot_code, status FROM assets \
+         WHERE depot_code = $1 AND item_id = $2 AND status IN (1, 2)",
+    )
+    .bind(depot)
+    .bind(item)
+    .fetch_all(&mut *tx)
+    .await?;
+    rows.into_iter().map(asset_from).collect()
+}
+
+/// Moves serials from one status to another; all must be in `from` at `depot`.
+pub(crate) async fn move_assets(
+    tx: &mut AnyConnection,
+    item: &str,
+    depot: &str,
+    serials: &[SerialNumber],
+    from: AssetStatus,
+    to: AssetStatus,
+    now: UtcMillis,
+) -> Result<(), StoreError> {
+    if serials.is_empty() {
+        return Ok(());
+    }
+    let mut sql = Sql::new("UPDATE assets SET ");
+    sql.push("status = ?", Arg::Int(to.number()))
+        .push(", version = version + 1, updated_at = ?", Arg::Int(now))
+        .push(" WHERE item_id = ?", Arg::Text(item.to_string()))
+        .push(" AND depot_code = ?", Arg::Text(depot.to_string()))
+        .push(" AND status = ?", Arg::Int(from.number()));
+    sql.in_list(
+        " AND serial_number IN ",
+        serials.iter().map(|s| s.as_str().to_string()),
+    );
+    let n = sql.execute(&mut *tx).await?;
+    if n != serials.len() as u64 {
+        return Err(StoreError::Conflict);
+    }
+    Ok(())
+}
+
+/// Records new assets in stock.
+pub(crate) async fn insert_assets(
+    tx: &mut AnyConnection,
+    item: &str,
+    lot: &str,
+    depot: &str,
+    serials: &[SerialNumber],
+    now: UtcMillis,
+) -> Result<(), StoreError> {
+    for chunk in serials.chunks(200) {
+        let mut sql = Sql::new(
+            "INSERT INTO assets (item_id, serial_number, lot_id, depot_code, status, version, updated_at) VALUES ",
+        );
+        for (i, s) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.raw(", ");
+            }
+            sql.push("(?", Arg::Text(item.to_string()))
+                .push(", ?", Arg::Text(s.as_str().to_string()))
+                .push(", ?", Arg::Text(lot.to_string()))
+                .push(", ?", Arg::Text(depot.to_string()))
+                .push(", ?, 1", Arg::Int(AssetStatus::InStock.number()))
+                .push(", ?)", Arg::Int(now));
+        }
+        sql.execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+/// A fresh time-ordered id.
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// A ledger entry of `kind` for a take, before it is posted.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn entry(
+    kind: EntryType,
+    depot: &DepotCode,
+    lot: &Lot,
+    delta: Delta,
+    serials: Vec<SerialNumber>,
+    reason: String,
+    document: String,
+    counterparty: String,
+    occurred_at: UtcMillis,
+    meta: &crate::write::WriteMeta,
+) -> LedgerEntry {
+    LedgerEntry {
+        id: new_id(),
+        seq: 0,
+        kind,
+        depot: depot.clone(),
+        item: lot.item.clone(),
+        lot: lot.id.clone(),
+        lot_number: lot.number.clone(),
+        delta,
+        reason,
+        document,
+        counterparty,
+        occurred_at,
+        recorded_at: meta.now,
+        actor: meta.actor.subject.clone(),
+        countersigned_by: None,
+        reverses: None,
+        serials,
+        request_id: meta.request_id.as_str().to_string(),
+    }
+}
