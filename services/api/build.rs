@@ -4,11 +4,12 @@
 use prost::Message;
 use std::path::PathBuf;
 
-const PROTOS: [&str; 4] = [
+const PROTOS: [&str; 5] = [
     "reserve/v1/common.proto",
     "reserve/v1/network.proto",
     "reserve/v1/catalog.proto",
     "reserve/v1/audit.proto",
+    "reserve/v1/stock.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

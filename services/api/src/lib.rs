@@ -9,11 +9,19 @@ pub mod context;
 pub mod devkey;
 pub mod error;
 pub mod network;
+pub mod stock;
 pub mod wire;
 
 /// Code generated from `proto/`.
 #[allow(clippy::all, missing_docs)]
 pub mod pb {
+    /// Vendored googleapis types.
+    pub mod google {
+        /// `google.type`.
+        pub mod r#type {
+            tonic::include_proto!("google.r#type");
+        }
+    }
     /// `reserve.v1`.
     pub mod reserve {
         /// Version 1 of the reserve API.

@@ -10,6 +10,8 @@ use reserve_api::network::NetworkApi;
 use reserve_api::pb::reserve::v1::audit_service_server::AuditServiceServer;
 use reserve_api::pb::reserve::v1::catalog_service_server::CatalogServiceServer;
 use reserve_api::pb::reserve::v1::network_service_server::NetworkServiceServer;
+use reserve_api::pb::reserve::v1::stock_service_server::StockServiceServer;
+use reserve_api::stock::StockApi;
 use reserve_core::time::Clock;
 use reserve_store::Store;
 use std::future::Future;
@@ -23,10 +25,11 @@ use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 /// The fully qualified names of the reserve services, as health reports them.
-pub const SERVICE_NAMES: [&str; 3] = [
+pub const SERVICE_NAMES: [&str; 4] = [
     "reserve.v1.NetworkService",
     "reserve.v1.CatalogService",
     "reserve.v1.AuditService",
+    "reserve.v1.StockService",
 ];
 
 /// What a running server is made of.
@@ -148,8 +151,9 @@ where
         ))
         .add_service(AuditServiceServer::with_interceptor(
             AuditApi::new(ctx.clone()),
-            check,
+            check.clone(),
         ))
+        .add_service(StockServiceServer::with_interceptor(StockApi::new(ctx.clone()), check))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain);
     let result = tokio::select! {
         r = server => r.map_err(anyhow::Error::from),

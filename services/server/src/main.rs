@@ -38,6 +38,12 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Recompute every stock balance from the ledger and list any difference;
+    /// exits 1 if there is one.
+    Check {
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Apply database migrations and exit.
     Migrate {
         #[command(flatten)]
@@ -148,6 +154,29 @@ async fn main() -> anyhow::Result<()> {
             );
             store.close().await;
             Ok(())
+        }
+        Some(Command::Check { db }) => {
+            init_logging(LogFormat::Pretty);
+            let store = open(&db).await?;
+            let report = store
+                .check_integrity(&reserve_core::authz::DepotPath::from_stored("/".into()))
+                .await?;
+            store.close().await;
+            println!(
+                "checked {} stock lines against {} ledger entries",
+                report.lines_checked, report.entries_checked
+            );
+            if report.issues.is_empty() {
+                println!("every balance matches the ledger");
+                return Ok(());
+            }
+            for i in &report.issues {
+                println!(
+                    "MISMATCH depot {} item {} lot {}: {} stored {} but the ledger says {}",
+                    i.depot, i.item, i.lot, i.figure, i.stored, i.recomputed
+                );
+            }
+            std::process::exit(1);
         }
         Some(Command::Migrate { db }) => {
             init_logging(LogFormat::Pretty);
