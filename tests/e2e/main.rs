@@ -5,6 +5,9 @@
 
 mod authz;
 mod catalog;
+mod model;
 mod network;
+mod race;
 mod server;
+mod stock;
 mod validation;

@@ -9,6 +9,7 @@ use reserve_api::pb::reserve::v1 as pb;
 use reserve_api::pb::reserve::v1::audit_service_client::AuditServiceClient;
 use reserve_api::pb::reserve::v1::catalog_service_client::CatalogServiceClient;
 use reserve_api::pb::reserve::v1::network_service_client::NetworkServiceClient;
+use reserve_api::pb::reserve::v1::stock_service_client::StockServiceClient;
 use reserve_core::authz::Role;
 use reserve_core::time::ManualClock;
 use reserve_server::App;
@@ -247,6 +248,42 @@ impl TestApp {
         AuditServiceClient::new(self.authed(Some(token)))
     }
 
+    /// Stock client with a token.
+    pub fn stock(&self, token: &str) -> StockServiceClient<Authed> {
+        StockServiceClient::new(self.authed(Some(token)))
+    }
+
+    /// A depot keeper's stock client at `depot`, as user `who`.
+    pub fn keeper(&self, who: &str, depot: &str) -> StockServiceClient<Authed> {
+        self.stock(&self.token_for(who, &[Role::DepotKeeper], depot))
+    }
+
+    /// Asserts that every balance equals the sum of its ledger entries, both
+    /// through the admin RPC and straight from the store.
+    pub async fn assert_ledger_consistent(&self) {
+        let r = self
+            .stock(&self.root_admin())
+            .check_ledger_integrity(pb::CheckLedgerIntegrityRequest::default())
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(
+            r.issues.is_empty(),
+            "ledger integrity issues: {:?}",
+            r.issues
+        );
+        let all = self
+            .store
+            .check_integrity(&reserve_core::authz::DepotPath::from_stored("/".into()))
+            .await
+            .unwrap();
+        assert!(
+            all.issues.is_empty(),
+            "ledger integrity issues: {:?}",
+            all.issues
+        );
+    }
+
     /// An admin client for the whole demo province.
     pub fn root_admin(&self) -> String {
         self.token(&[Role::Admin, Role::Auditor], "HB")
@@ -348,6 +385,15 @@ pub fn violated_fields(s: &tonic::Status) -> Vec<String> {
 pub fn reason(s: &tonic::Status) -> Option<String> {
     use tonic_types::StatusExt;
     s.get_error_details().error_info().map(|i| i.reason.clone())
+}
+
+/// A `google.type.Date`.
+pub fn date(y: i32, m: i32, d: i32) -> Option<reserve_api::pb::google::r#type::Date> {
+    Some(reserve_api::pb::google::r#type::Date {
+        year: y,
+        month: m,
+        day: d,
+    })
 }
 
 /// A fresh request id.

@@ -19,8 +19,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
@@ -153,8 +153,17 @@ where
             AuditApi::new(ctx.clone()),
             check.clone(),
         ))
-        .add_service(StockServiceServer::with_interceptor(StockApi::new(ctx.clone()), check))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain);
+        .add_service(StockServiceServer::with_interceptor(
+            StockApi::new(ctx.clone()),
+            check,
+        ))
+        .serve_with_incoming_shutdown(
+            // Small gRPC frames must not wait for delayed ACKs (Nagle).
+            TcpIncoming::from(listener)
+                .with_nodelay(Some(true))
+                .with_keepalive(Some(Duration::from_secs(60))),
+            drain,
+        );
     let result = tokio::select! {
         r = server => r.map_err(anyhow::Error::from),
         () = deadline => {

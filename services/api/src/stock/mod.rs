@@ -11,18 +11,20 @@ use crate::wire::{millis, page_size, tier};
 use reserve_core::authz::{Action, DepotPath, Principal, Role};
 use reserve_core::depot::DepotCode;
 use reserve_core::item::{ItemId, parse_code_prefix};
-use reserve_core::stock::approval::{AdjustmentDraft, ApprovalStatus, NewAdjustment, NewScrap, ScrapDraft};
+use reserve_core::stock::approval::{
+    AdjustmentDraft, ApprovalStatus, NewAdjustment, NewScrap, ScrapDraft,
+};
 use reserve_core::stock::count::{CountedDraft, parse_counted};
 use reserve_core::stock::entry::AssetStatus;
-use reserve_core::stock::movement::{HoldReason, Issue, IssueDraft, Move, MoveDraft, Receipt, ReceiptDraft};
+use reserve_core::stock::movement::{
+    HoldReason, Issue, IssueDraft, Move, MoveDraft, Receipt, ReceiptDraft,
+};
 use reserve_core::stock::{Day, EntryType};
 use reserve_core::text;
 use reserve_store::stock::{Decider, LedgerFilter, Posted, RollUpOf};
 use std::collections::BTreeMap;
 use tonic::{Request, Response, Status};
-use wire::{
-    adjustment_pb, asset_pb, count_pb, entry_pb, line_pb, scrap_pb, ymd,
-};
+use wire::{adjustment_pb, asset_pb, count_pb, entry_pb, line_pb, scrap_pb, ymd};
 
 /// The stock service over a shared context.
 #[derive(Clone, Debug)]
@@ -93,7 +95,10 @@ impl StockApi {
         )
     }
 
-    async fn item_values(&self, items: impl Iterator<Item = &ItemId>) -> Result<BTreeMap<String, i64>, Status> {
+    async fn item_values(
+        &self,
+        items: impl Iterator<Item = &ItemId>,
+    ) -> Result<BTreeMap<String, i64>, Status> {
         let mut out = BTreeMap::new();
         for i in items {
             if out.contains_key(i.as_str()) {
@@ -112,7 +117,10 @@ impl StockApi {
         Ok(out)
     }
 
-    async fn count_reply(&self, c: &reserve_core::stock::count::StockCount) -> Result<pb::StockCount, Status> {
+    async fn count_reply(
+        &self,
+        c: &reserve_core::stock::count::StockCount,
+    ) -> Result<pb::StockCount, Status> {
         let values = self.item_values(c.lines.iter().map(|l| &l.item)).await?;
         Ok(count_pb(c, |i| values.get(i).copied().unwrap_or(0)))
     }
@@ -194,7 +202,9 @@ impl StockService for StockApi {
         };
         let r = Receipt::parse(&draft, self.ctx.clock.now()).map_err(invalid_all)?;
         Self::keeper_here(&p, &r.depot)?;
-        let meta = self.ctx.write_meta(p, request_id, &Self::method("ReceiveStock"), &msg)?;
+        let meta = self
+            .ctx
+            .write_meta(p, request_id, &Self::method("ReceiveStock"), &msg)?;
         let w = self.ctx.store.receive(&meta, r).await.map_err(status_of)?;
         let (mut entries, mut lines) = self.posted(&w.value);
         Ok(Response::new(pb::ReceiveStockResponse {
@@ -203,7 +213,10 @@ impl StockService for StockApi {
         }))
     }
 
-    async fn issue_stock(&self, req: Request<pb::IssueStockRequest>) -> Result<Response<pb::IssueStockResponse>, Status> {
+    async fn issue_stock(
+        &self,
+        req: Request<pb::IssueStockRequest>,
+    ) -> Result<Response<pb::IssueStockResponse>, Status> {
         let p = Ctx::principal(&req)?;
         Ctx::require(&p, Action::MoveStock)?;
         let msg = req.into_inner();
@@ -238,13 +251,23 @@ impl StockService for StockApi {
         };
         let issue = Issue::parse(&draft, self.ctx.clock.now()).map_err(invalid_all)?;
         Self::keeper_here(&p, &issue.depot)?;
-        let meta = self.ctx.write_meta(p, request_id, &Self::method("IssueStock"), &msg)?;
-        let w = self.ctx.store.issue(&meta, issue).await.map_err(status_of)?;
+        let meta = self
+            .ctx
+            .write_meta(p, request_id, &Self::method("IssueStock"), &msg)?;
+        let w = self
+            .ctx
+            .store
+            .issue(&meta, issue)
+            .await
+            .map_err(status_of)?;
         let (entries, lines) = self.posted(&w.value);
         Ok(Response::new(pb::IssueStockResponse { entries, lines }))
     }
 
-    async fn hold_stock(&self, req: Request<pb::HoldStockRequest>) -> Result<Response<pb::HoldStockResponse>, Status> {
+    async fn hold_stock(
+        &self,
+        req: Request<pb::HoldStockRequest>,
+    ) -> Result<Response<pb::HoldStockResponse>, Status> {
         let p = Ctx::principal(&req)?;
         Ctx::require(&p, Action::MoveStock)?;
         let msg = req.into_inner();
@@ -269,7 +292,8 @@ impl StockService for StockApi {
         let parsed = Move::parse(&draft, "note", false);
         let why = match *reason {
             0 => Err("is required: quarantine, damage or under repair".to_string()),
-            n => HoldReason::from_number(i64::from(n)).ok_or_else(|| format!("{n} is not a hold reason")),
+            n => HoldReason::from_number(i64::from(n))
+                .ok_or_else(|| format!("{n} is not a hold reason")),
         };
         let (m, why) = match (parsed, why) {
             (Ok(m), Ok(w)) => (m, w),
@@ -281,8 +305,15 @@ impl StockService for StockApi {
             (_, Err(e)) => return Err(invalid("reason", e)),
         };
         Self::keeper_here(&p, &m.depot)?;
-        let meta = self.ctx.write_meta(p, request_id, &Self::method("HoldStock"), &msg)?;
-        let w = self.ctx.store.hold(&meta, m, why).await.map_err(status_of)?;
+        let meta = self
+            .ctx
+            .write_meta(p, request_id, &Self::method("HoldStock"), &msg)?;
+        let w = self
+            .ctx
+            .store
+            .hold(&meta, m, why)
+            .await
+            .map_err(status_of)?;
         let (entries, lines) = self.posted(&w.value);
         Ok(Response::new(pb::HoldStockResponse { entries, lines }))
     }
@@ -313,7 +344,9 @@ impl StockService for StockApi {
         };
         let m = Move::parse(&draft, "note", false).map_err(invalid_all)?;
         Self::keeper_here(&p, &m.depot)?;
-        let meta = self.ctx.write_meta(p, request_id, &Self::method("ReleaseStock"), &msg)?;
+        let meta = self
+            .ctx
+            .write_meta(p, request_id, &Self::method("ReleaseStock"), &msg)?;
         let w = self.ctx.store.release(&meta, m).await.map_err(status_of)?;
         let (entries, lines) = self.posted(&w.value);
         Ok(Response::new(pb::ReleaseStockResponse { entries, lines }))
@@ -336,8 +369,15 @@ impl StockService for StockApi {
             .map_err(status_of_store)?
             .ok_or_else(|| not_found("ledgerEntries", &id))?;
         Self::keeper_here(&p, &original.depot)?;
-        let meta = self.ctx.write_meta(p, &msg.request_id, &Self::method("ReverseEntry"), &msg)?;
-        let w = self.ctx.store.reverse(&meta, id, reason).await.map_err(status_of)?;
+        let meta = self
+            .ctx
+            .write_meta(p, &msg.request_id, &Self::method("ReverseEntry"), &msg)?;
+        let w = self
+            .ctx
+            .store
+            .reverse(&meta, id, reason)
+            .await
+            .map_err(status_of)?;
         let (mut entries, mut lines) = self.posted(&w.value);
         Ok(Response::new(pb::ReverseEntryResponse {
             entry: entries.pop(),
@@ -371,8 +411,15 @@ impl StockService for StockApi {
         })
         .map_err(invalid_all)?;
         Self::keeper_here(&p, &new.depot)?;
-        let meta = self.ctx.write_meta(p, request_id, &Self::method("CreateAdjustment"), &msg)?;
-        let w = self.ctx.store.create_adjustment(&meta, new).await.map_err(status_of)?;
+        let meta = self
+            .ctx
+            .write_meta(p, request_id, &Self::method("CreateAdjustment"), &msg)?;
+        let w = self
+            .ctx
+            .store
+            .create_adjustment(&meta, new)
+            .await
+            .map_err(status_of)?;
         Ok(Response::new(pb::CreateAdjustmentResponse {
             adjustment: Some(adjustment_pb(&w.value)),
         }))
@@ -395,10 +442,15 @@ impl StockService for StockApi {
             .map_err(status_of_store)?
             .ok_or_else(|| not_found("adjustments", &id))?;
         self.countersigner(&p, &adj.depot).await?;
-        let meta = self
+        let meta =
+            self.ctx
+                .write_meta(p, &msg.request_id, &Self::method("ApproveAdjustment"), &msg)?;
+        let w = self
             .ctx
-            .write_meta(p, &msg.request_id, &Self::method("ApproveAdjustment"), &msg)?;
-        let w = self.ctx.store.approve_adjustment(&meta, id, note).await.map_err(status_of)?;
+            .store
+            .approve_adjustment(&meta, id, note)
+            .await
+            .map_err(status_of)?;
         Ok(Response::new(pb::ApproveAdjustmentResponse {
             adjustment: Some(adjustment_pb(&w.value.adjustment)),
             entry: Some(entry_pb(&w.value.entry)),
@@ -427,10 +479,15 @@ impl StockService for StockApi {
         } else {
             self.countersigner(&p, &adj.depot).await?;
         }
-        let meta = self
+        let meta =
+            self.ctx
+                .write_meta(p, &msg.request_id, &Self::method("RejectAdjustment"), &msg)?;
+        let w = self
             .ctx
-            .write_meta(p, &msg.request_id, &Self::method("RejectAdjustment"), &msg)?;
-        let w = self.ctx.store.reject_adjustment(&meta, id, reason).await.map_err(status_of)?;
+            .store
+            .reject_adjustment(&meta, id, reason)
+            .await
+            .map_err(status_of)?;
         Ok(Response::new(pb::RejectAdjustmentResponse {
             adjustment: Some(adjustment_pb(&w.value)),
         }))
@@ -490,10 +547,15 @@ impl StockService for StockApi {
         })
         .map_err(invalid_all)?;
         Self::keeper_here(&p, &new.depot)?;
-        let meta = self
+        let meta =
+            self.ctx
+                .write_meta(p, request_id, &Self::method("CreateScrapApplication"), &msg)?;
+        let w = self
             .ctx
-            .write_meta(p, request_id, &Self::method("CreateScrapApplication"), &msg)?;
-        let w = self.ctx.store.create_scrap(&meta, new).await.map_err(status_of)?;
+            .store
+            .create_scrap(&meta, new)
+            .await
+            .map_err(status_of)?;
         Ok(Response::new(pb::CreateScrapApplicationResponse {
             application: Some(scrap_pb(&w.value.application)),
             hold_entry: Some(entry_pb(&w.value.entry)),
@@ -509,9 +571,12 @@ impl StockService for StockApi {
         let id = id_of(&msg.application_id, "application_id")?;
         let note = text::optional(&msg.note, 500).map_err(|e| invalid("note", e))?;
         let decider = self.scrap_decider(&p, &id).await?;
-        let meta = self
-            .ctx
-            .write_meta(p, &msg.request_id, &Self::method("ApproveScrapApplication"), &msg)?;
+        let meta = self.ctx.write_meta(
+            p,
+            &msg.request_id,
+            &Self::method("ApproveScrapApplication"),
+            &msg,
+        )?;
         let w = self
             .ctx
             .store
@@ -533,9 +598,12 @@ impl StockService for StockApi {
         let id = id_of(&msg.application_id, "application_id")?;
         let reason = text::required(&msg.reason, 500).map_err(|e| invalid("reason", e))?;
         let decider = self.scrap_decider(&p, &id).await?;
-        let meta = self
-            .ctx
-            .write_meta(p, &msg.request_id, &Self::method("RejectScrapApplication"), &msg)?;
+        let meta = self.ctx.write_meta(
+            p,
+            &msg.request_id,
+            &Self::method("RejectScrapApplication"),
+            &msg,
+        )?;
         let w = self
             .ctx
             .store
@@ -581,7 +649,8 @@ impl StockService for StockApi {
         let p = Ctx::principal(&req)?;
         Ctx::require(&p, Action::MoveStock)?;
         let msg = req.into_inner();
-        let depot = DepotCode::parse(msg.depot_code.trim()).map_err(|e| invalid("depot_code", e))?;
+        let depot =
+            DepotCode::parse(msg.depot_code.trim()).map_err(|e| invalid("depot_code", e))?;
         let mut items = Vec::new();
         for (i, raw) in msg.item_ids.iter().enumerate() {
             let id = item_of(raw, &format!("item_ids[{i}]"))?;
@@ -591,8 +660,15 @@ impl StockService for StockApi {
         }
         let note = text::optional(&msg.note, 500).map_err(|e| invalid("note", e))?;
         Self::keeper_here(&p, &depot)?;
-        let meta = self.ctx.write_meta(p, &msg.request_id, &Self::method("OpenStockCount"), &msg)?;
-        let w = self.ctx.store.open_count(&meta, depot, items, note).await.map_err(status_of)?;
+        let meta =
+            self.ctx
+                .write_meta(p, &msg.request_id, &Self::method("OpenStockCount"), &msg)?;
+        let w = self
+            .ctx
+            .store
+            .open_count(&meta, depot, items, note)
+            .await
+            .map_err(status_of)?;
         Ok(Response::new(pb::OpenStockCountResponse {
             count: Some(self.count_reply(&w.value).await?),
         }))
@@ -619,10 +695,15 @@ impl StockService for StockApi {
         let counted = parse_counted(&drafts).map_err(invalid_all)?;
         let count = self.count_or_404(&id).await?;
         Self::keeper_here(&p, &count.depot)?;
-        let meta = self
+        let meta =
+            self.ctx
+                .write_meta(p, &msg.request_id, &Self::method("RecordCountLines"), &msg)?;
+        let w = self
             .ctx
-            .write_meta(p, &msg.request_id, &Self::method("RecordCountLines"), &msg)?;
-        let w = self.ctx.store.record_count(&meta, id, counted).await.map_err(status_of)?;
+            .store
+            .record_count(&meta, id, counted)
+            .await
+            .map_err(status_of)?;
         Ok(Response::new(pb::RecordCountLinesResponse {
             count: Some(self.count_reply(&w.value).await?),
         }))
@@ -638,9 +719,9 @@ impl StockService for StockApi {
         let id = id_of(&msg.count_id, "count_id")?;
         let count = self.count_or_404(&id).await?;
         Self::keeper_here(&p, &count.depot)?;
-        let meta = self
-            .ctx
-            .write_meta(p, &msg.request_id, &Self::method("SubmitStockCount"), &msg)?;
+        let meta =
+            self.ctx
+                .write_meta(p, &msg.request_id, &Self::method("SubmitStockCount"), &msg)?;
         let w = self
             .ctx
             .store
@@ -663,10 +744,15 @@ impl StockService for StockApi {
         let note = text::optional(&msg.note, 500).map_err(|e| invalid("note", e))?;
         let count = self.count_or_404(&id).await?;
         self.countersigner(&p, &count.depot).await?;
-        let meta = self
+        let meta =
+            self.ctx
+                .write_meta(p, &msg.request_id, &Self::method("ApproveStockCount"), &msg)?;
+        let w = self
             .ctx
-            .write_meta(p, &msg.request_id, &Self::method("ApproveStockCount"), &msg)?;
-        let w = self.ctx.store.approve_count(&meta, id, note).await.map_err(status_of)?;
+            .store
+            .approve_count(&meta, id, note)
+            .await
+            .map_err(status_of)?;
         Ok(Response::new(pb::ApproveStockCountResponse {
             count: Some(self.count_reply(&w.value.count).await?),
             entries: w.value.entries.iter().map(entry_pb).collect(),
@@ -684,9 +770,9 @@ impl StockService for StockApi {
         let reason = text::required(&msg.reason, 500).map_err(|e| invalid("reason", e))?;
         let count = self.count_or_404(&id).await?;
         Self::keeper_here(&p, &count.depot)?;
-        let meta = self
-            .ctx
-            .write_meta(p, &msg.request_id, &Self::method("CancelStockCount"), &msg)?;
+        let meta =
+            self.ctx
+                .write_meta(p, &msg.request_id, &Self::method("CancelStockCount"), &msg)?;
         let w = self
             .ctx
             .store
@@ -712,7 +798,10 @@ impl StockService for StockApi {
         }))
     }
 
-    async fn list_stock(&self, req: Request<pb::ListStockRequest>) -> Result<Response<pb::ListStockResponse>, Status> {
+    async fn list_stock(
+        &self,
+        req: Request<pb::ListStockRequest>,
+    ) -> Result<Response<pb::ListStockResponse>, Status> {
         let p = Ctx::principal(&req)?;
         let pb::ListStockRequest {
             depot_code,
@@ -767,10 +856,10 @@ impl StockService for StockApi {
         };
         let start = millis(start_time.as_ref(), "start_time")?;
         let end = millis(end_time.as_ref(), "end_time")?;
-        if let (Some(s), Some(e)) = (start, end) {
-            if e <= s {
-                return Err(invalid("end_time", "must be after start_time"));
-            }
+        if let (Some(s), Some(e)) = (start, end)
+            && e <= s
+        {
+            return Err(invalid("end_time", "must be after start_time"));
         }
         let (_, subtree) = self.readable(&p, &depot_code).await?;
         let f = LedgerFilter {
@@ -781,7 +870,12 @@ impl StockService for StockApi {
             start,
             end,
         };
-        let page = self.ctx.store.list_ledger(&f, size, &page_token).await.map_err(status_of)?;
+        let page = self
+            .ctx
+            .store
+            .list_ledger(&f, size, &page_token)
+            .await
+            .map_err(status_of)?;
         Ok(Response::new(pb::ListLedgerEntriesResponse {
             entries: page.items.iter().map(entry_pb).collect(),
             next_page_token: page.next_token,
@@ -801,8 +895,15 @@ impl StockService for StockApi {
         let of = match (item_id.trim(), category_prefix.trim()) {
             ("", "") => return Err(invalid("item_id", "give an item_id or a category_prefix")),
             (i, "") => RollUpOf::Item(item_of(i, "item_id")?),
-            ("", c) => RollUpOf::Category(parse_code_prefix(c).map_err(|e| invalid("category_prefix", e))?),
-            _ => return Err(invalid("category_prefix", "give either item_id or category_prefix, not both")),
+            ("", c) => {
+                RollUpOf::Category(parse_code_prefix(c).map_err(|e| invalid("category_prefix", e))?)
+            }
+            _ => {
+                return Err(invalid(
+                    "category_prefix",
+                    "give either item_id or category_prefix, not both",
+                ));
+            }
         };
         let (depot, subtree) = self.readable(&p, &depot_code).await?;
         let rows = self
@@ -861,7 +962,12 @@ impl StockService for StockApi {
         let within = match within_days {
             0 => None,
             n if (1..=3650).contains(&n) => Some(i64::from(n)),
-            _ => return Err(invalid("within_days", "must be 0 (each item's window) to 3650")),
+            _ => {
+                return Err(invalid(
+                    "within_days",
+                    "must be 0 (each item's window) to 3650",
+                ));
+            }
         };
         let (_, subtree) = self.readable(&p, &depot_code).await?;
         let today = self.today();
@@ -950,7 +1056,10 @@ impl StockService for StockApi {
         }))
     }
 
-    async fn list_assets(&self, req: Request<pb::ListAssetsRequest>) -> Result<Response<pb::ListAssetsResponse>, Status> {
+    async fn list_assets(
+        &self,
+        req: Request<pb::ListAssetsRequest>,
+    ) -> Result<Response<pb::ListAssetsResponse>, Status> {
         let p = Ctx::principal(&req)?;
         let pb::ListAssetsRequest {
             depot_code,
@@ -993,7 +1102,12 @@ impl StockService for StockApi {
             c => DepotCode::parse(c).map_err(|e| invalid("depot_code", e))?,
         };
         let subtree = self.ctx.in_scope(&p, &depot).await?;
-        let report = self.ctx.store.check_integrity(&subtree).await.map_err(status_of_store)?;
+        let report = self
+            .ctx
+            .store
+            .check_integrity(&subtree)
+            .await
+            .map_err(status_of_store)?;
         Ok(Response::new(pb::CheckLedgerIntegrityResponse {
             lines_checked: report.lines_checked,
             entries_checked: report.entries_checked,
@@ -1014,7 +1128,10 @@ impl StockService for StockApi {
 }
 
 impl StockApi {
-    async fn count_or_404(&self, id: &str) -> Result<reserve_core::stock::count::StockCount, Status> {
+    async fn count_or_404(
+        &self,
+        id: &str,
+    ) -> Result<reserve_core::stock::count::StockCount, Status> {
         self.ctx
             .store
             .get_count(id)
@@ -1041,7 +1158,9 @@ impl StockApi {
             .get_depot(&p.scope)
             .await
             .map_err(status_of_store)?
-            .ok_or_else(|| Status::permission_denied(format!("your scope depot {} does not exist", p.scope)))?;
+            .ok_or_else(|| {
+                Status::permission_denied(format!("your scope depot {} does not exist", p.scope))
+            })?;
         Ok(Decider {
             who: p.clone(),
             scope_tier: scope.tier,
