@@ -1,5 +1,6 @@
--- The network, the catalogue, reserve norms, the audit log and idempotency
--- records. Times are UTC milliseconds, money is fen, all as BIGINT.
+-- The network, the catalogue, reserve norms, and the audit log, whose
+-- events also record each change's request id and answer (idempotency).
+-- Times are UTC milliseconds, money is fen, all as BIGINT.
 -- Column types stay within BIGINT, DOUBLE PRECISION, TEXT so one SQL text
 -- serves both engines.
 
@@ -59,6 +60,9 @@ CREATE TABLE reserve_norms (
     CHECK (target >= minimum)
 );
 
+-- Every change appends one event here in its own transaction. The depot is
+-- not a foreign key: depots are never deleted, and a key-share lock on the
+-- depot row for every change would make busy depots contend.
 CREATE TABLE audit_events (
     seq         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     occurred_at BIGINT NOT NULL,
@@ -67,11 +71,15 @@ CREATE TABLE audit_events (
     actor_roles TEXT   NOT NULL,
     method      TEXT   NOT NULL,
     resource    TEXT   NOT NULL,
-    depot_code  TEXT   NOT NULL REFERENCES depots (code),
+    depot_code  TEXT   NOT NULL,
     request_id  TEXT   NOT NULL,
-    changes     TEXT   NOT NULL
+    request_hash TEXT  NOT NULL,
+    changes     TEXT   NOT NULL,
+    response    TEXT   NOT NULL
 );
 CREATE INDEX audit_events_depot ON audit_events (depot_code, seq);
+-- One change per (user, request id): a retry finds the answer it was given.
+CREATE UNIQUE INDEX audit_events_request ON audit_events (actor, request_id);
 
 CREATE FUNCTION reserve_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -80,15 +88,3 @@ END;
 $$;
 CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
     FOR EACH ROW EXECUTE FUNCTION reserve_append_only();
-
--- One row per (user, request id): the request's fingerprint and, once the
--- change committed, its answer. Written in the change's own transaction.
-CREATE TABLE idempotency_keys (
-    actor        TEXT   NOT NULL,
-    request_id   TEXT   NOT NULL,
-    method       TEXT   NOT NULL,
-    request_hash TEXT   NOT NULL,
-    response     TEXT,
-    created_at   BIGINT NOT NULL,
-    PRIMARY KEY (actor, request_id)
-);

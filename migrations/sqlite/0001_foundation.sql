@@ -1,5 +1,6 @@
--- The network, the catalogue, reserve norms, the audit log and idempotency
--- records. Times are UTC milliseconds, money is fen, all as INTEGER.
+-- The network, the catalogue, reserve norms, and the audit log, whose
+-- events also record each change's request id and answer (idempotency).
+-- Times are UTC milliseconds, money is fen, all as INTEGER.
 -- Column types stay within INTEGER, REAL, TEXT so one SQL text serves both engines.
 
 CREATE TABLE depots (
@@ -57,6 +58,9 @@ CREATE TABLE reserve_norms (
     CHECK (target >= minimum)
 );
 
+-- Every change appends one event here in its own transaction. The depot is
+-- not a foreign key: depots are never deleted, and a key-share lock on the
+-- depot row for every change would make busy depots contend.
 CREATE TABLE audit_events (
     seq         INTEGER PRIMARY KEY AUTOINCREMENT,
     occurred_at INTEGER NOT NULL,
@@ -65,11 +69,15 @@ CREATE TABLE audit_events (
     actor_roles TEXT    NOT NULL,
     method      TEXT    NOT NULL,
     resource    TEXT    NOT NULL,
-    depot_code  TEXT    NOT NULL REFERENCES depots (code),
+    depot_code  TEXT    NOT NULL,
     request_id  TEXT    NOT NULL,
-    changes     TEXT    NOT NULL
+    request_hash TEXT   NOT NULL,
+    changes     TEXT    NOT NULL,
+    response    TEXT    NOT NULL
 );
 CREATE INDEX audit_events_depot ON audit_events (depot_code, seq);
+-- One change per (user, request id): a retry finds the answer it was given.
+CREATE UNIQUE INDEX audit_events_request ON audit_events (actor, request_id);
 
 CREATE TRIGGER audit_events_append_only_update BEFORE UPDATE ON audit_events
 BEGIN
@@ -79,15 +87,3 @@ CREATE TRIGGER audit_events_append_only_delete BEFORE DELETE ON audit_events
 BEGIN
     SELECT RAISE(ABORT, 'audit_events is append-only');
 END;
-
--- One row per (user, request id): the request's fingerprint and, once the
--- change committed, its answer. Written in the change's own transaction.
-CREATE TABLE idempotency_keys (
-    actor        TEXT    NOT NULL,
-    request_id   TEXT    NOT NULL,
-    method       TEXT    NOT NULL,
-    request_hash TEXT    NOT NULL,
-    response     TEXT,
-    created_at   INTEGER NOT NULL,
-    PRIMARY KEY (actor, request_id)
-);

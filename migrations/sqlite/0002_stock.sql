@@ -45,13 +45,15 @@ CREATE TABLE assets (
 );
 CREATE INDEX assets_line ON assets (depot_code, lot_id, status);
 
+-- The composite key to stock_lines is the one foreign key an entry needs:
+-- the line exists only for an existing depot, item and lot.
 CREATE TABLE ledger_entries (
     seq              INTEGER PRIMARY KEY AUTOINCREMENT,
     id               TEXT    NOT NULL UNIQUE,
     entry_type       INTEGER NOT NULL,
-    depot_code       TEXT    NOT NULL REFERENCES depots (code),
-    item_id          TEXT    NOT NULL REFERENCES items (id),
-    lot_id           TEXT    NOT NULL REFERENCES lots (id),
+    depot_code       TEXT    NOT NULL,
+    item_id          TEXT    NOT NULL,
+    lot_id           TEXT    NOT NULL,
     quantity         INTEGER NOT NULL,
     held_delta       INTEGER NOT NULL,
     reserved_delta   INTEGER NOT NULL,
@@ -62,14 +64,14 @@ CREATE TABLE ledger_entries (
     recorded_at      INTEGER NOT NULL,
     actor            TEXT    NOT NULL,
     countersigned_by TEXT,
-    reverses_id      TEXT    UNIQUE REFERENCES ledger_entries (id),
+    reverses_id      TEXT    REFERENCES ledger_entries (id),
     request_id       TEXT    NOT NULL,
     serials          TEXT    NOT NULL,
     FOREIGN KEY (depot_code, lot_id) REFERENCES stock_lines (depot_code, lot_id)
 );
 CREATE INDEX ledger_entries_line ON ledger_entries (depot_code, lot_id, seq);
-CREATE INDEX ledger_entries_item ON ledger_entries (item_id, seq);
-CREATE INDEX ledger_entries_time ON ledger_entries (occurred_at);
+-- An entry is reversed at most once; only reversals carry the column.
+CREATE UNIQUE INDEX ledger_entries_reversal ON ledger_entries (reverses_id) WHERE reverses_id IS NOT NULL;
 
 CREATE TRIGGER ledger_entries_append_only_update BEFORE UPDATE ON ledger_entries
 BEGIN

@@ -734,7 +734,13 @@ async fn an_issue_below_the_reserve_minimum_needs_an_explicit_override() {
     assert_eq!(violated_fields(&err), vec!["override_reason"]);
     forced.override_reason = "县防指紧急调令〔2026〕12号".into();
     let r = k.issue_stock(forced).await.unwrap().into_inner();
-    assert!(r.entries[0].reason.contains("reserve minimum overridden"));
+    assert!(
+        r.entries[0]
+            .reason
+            .contains("reserve minimum 50 overridden (40 left)"),
+        "{}",
+        r.entries[0].reason
+    );
     app.assert_ledger_consistent().await;
     app.stop().await.unwrap();
 }

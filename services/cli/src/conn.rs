@@ -43,7 +43,7 @@ pub struct ConnArgs {
 }
 
 impl ConnArgs {
-    fn token(&self) -> anyhow::Result<Option<String>> {
+    pub fn token(&self) -> anyhow::Result<Option<String>> {
         if let Some(t) = &self.token {
             return Ok(Some(t.trim().to_string()));
         }

@@ -6,7 +6,9 @@ mod output;
 
 use base64::Engine;
 use clap::{Parser, Subcommand};
-use commands::{audit::AuditCmd, depots::DepotsCmd, items::ItemsCmd, token::TokenArgs};
+use commands::{
+    audit::AuditCmd, depots::DepotsCmd, items::ItemsCmd, stock::StockCmd, token::TokenArgs,
+};
 use conn::ConnArgs;
 use output::Format;
 use std::process::ExitCode;
@@ -34,6 +36,9 @@ enum Cmd {
     /// The item catalogue.
     #[command(subcommand)]
     Items(ItemsCmd),
+    /// Stock: receive, issue, hold, correct, count, and the reports.
+    #[command(subcommand)]
+    Stock(StockCmd),
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCmd),
@@ -42,7 +47,7 @@ enum Cmd {
 /// The scope depot named in the token, read without verifying it (the
 /// server verifies); used only to pick a default for `depots tree`.
 fn token_scope(conn: &ConnArgs) -> Option<String> {
-    let token = conn.token.clone()?;
+    let token = conn.token().ok().flatten()?;
     let body = token.split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(body)
@@ -60,6 +65,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Cmd::Items(c) => commands::items::run(c, cli.conn.connect().await?, cli.output).await,
         Cmd::Audit(c) => commands::audit::run(c, cli.conn.connect().await?, cli.output).await,
+        Cmd::Stock(c) => {
+            let scope = token_scope(&cli.conn);
+            commands::stock::run(c, cli.conn.connect().await?, cli.output, scope).await
+        }
     }
 }
 

@@ -55,7 +55,7 @@ pub struct AuditFilter {
 
 impl Store {
     /// Audit events in scope, newest first.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_audit(
         &self,
         f: &AuditFilter,

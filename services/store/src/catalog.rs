@@ -137,14 +137,14 @@ impl From<NormRow> for ReserveNorm {
 
 impl Store {
     /// One item, if it exists.
-    #[tracing::instrument(skip_all, fields(id = %id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
     pub async fn get_item(&self, id: &ItemId) -> Result<Option<Item>, StoreError> {
         let mut conn = self.reader().acquire().await?;
         load_item(&mut conn, id.as_str()).await
     }
 
     /// Items in id order, filtered.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_items(
         &self,
         filter: &ItemFilter,
@@ -175,7 +175,7 @@ impl Store {
     }
 
     /// Adds an item maintained by `owner`.
-    #[tracing::instrument(skip_all, fields(id = %new.id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %new.id))]
     pub async fn create_item(
         &self,
         meta: &WriteMeta,
@@ -186,7 +186,7 @@ impl Store {
     }
 
     /// Changes the masked fields of an item.
-    #[tracing::instrument(skip_all, fields(id = %id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
     pub async fn update_item(
         &self,
         meta: &WriteMeta,
@@ -208,7 +208,7 @@ impl Store {
     }
 
     /// Norms of a depot or subtree, by depot then item.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_norms(
         &self,
         filter: &NormFilter,
@@ -259,7 +259,7 @@ impl Store {
     }
 
     /// Creates or replaces a reserve norm.
-    #[tracing::instrument(skip_all, fields(depot = %norm.depot, item = %norm.item))]
+    #[tracing::instrument(level = "debug", skip_all, fields(depot = %norm.depot, item = %norm.item))]
     pub async fn set_norm(
         &self,
         meta: &WriteMeta,
@@ -329,7 +329,7 @@ impl Op for CreateItem {
         &self,
         tx: &mut AnyConnection,
         now: UtcMillis,
-    ) -> Result<(Item, Vec<AuditRecord>), OpError<ItemError>> {
+    ) -> crate::write::Applied<Item, ItemError> {
         if load_item(tx, self.new.id.as_str()).await?.is_some() {
             return Err(OpError::Rule(ItemError::AlreadyExists(self.new.id.clone())));
         }
@@ -341,7 +341,7 @@ impl Op for CreateItem {
             other => other?,
         };
         let audit = item_audit(&item, audit::created(&item));
-        Ok((item, vec![audit]))
+        Ok((item, audit))
     }
 }
 
@@ -360,7 +360,7 @@ impl Op for UpdateItem {
         &self,
         tx: &mut AnyConnection,
         now: UtcMillis,
-    ) -> Result<(Item, Vec<AuditRecord>), OpError<ItemError>> {
+    ) -> crate::write::Applied<Item, ItemError> {
         let current = load_item(tx, self.id.as_str())
             .await?
             .ok_or_else(|| OpError::Rule(ItemError::NotFound(self.id.clone())))?;
@@ -386,7 +386,7 @@ impl Op for UpdateItem {
             return Err(stale(current.version));
         }
         let audit = item_audit(&updated, audit::diff(&current, &updated));
-        Ok((updated, vec![audit]))
+        Ok((updated, audit))
     }
 }
 
@@ -403,7 +403,7 @@ impl Op for SetNorm {
         &self,
         tx: &mut AnyConnection,
         now: UtcMillis,
-    ) -> Result<(ReserveNorm, Vec<AuditRecord>), OpError<NormError>> {
+    ) -> crate::write::Applied<ReserveNorm, NormError> {
         let n = &self.norm;
         let depot = load_depot(tx, n.depot.as_str())
             .await?
@@ -483,6 +483,6 @@ impl Op for SetNorm {
             depot: norm.depot.clone(),
             changes,
         };
-        Ok((norm, vec![audit]))
+        Ok((norm, audit))
     }
 }

@@ -94,12 +94,14 @@ impl Store {
                 // The writer connects first so that it creates the file and
                 // switches it to WAL before any reader opens it.
                 let write = pragmas(AnyPoolOptions::new())
+                    .test_before_acquire(false)
                     .max_connections(1)
                     .min_connections(1)
                     .acquire_timeout(opts.acquire_timeout.max(Duration::from_secs(30)))
                     .connect_with(connect_opts.clone())
                     .await?;
                 let read = pragmas(AnyPoolOptions::new())
+                    .test_before_acquire(false)
                     .max_connections(opts.max_connections.max(1))
                     .acquire_timeout(opts.acquire_timeout)
                     .connect_with(connect_opts)
@@ -111,7 +113,11 @@ impl Store {
                 })
             }
             Backend::Postgres => {
+                // A broken connection shows up as an error on first use and
+                // the health check pings on its own, so no round trip is spent
+                // testing every connection before each transaction.
                 let pool = AnyPoolOptions::new()
+                    .test_before_acquire(false)
                     .max_connections(opts.max_connections.max(1))
                     .acquire_timeout(opts.acquire_timeout)
                     .connect_with(connect_opts)

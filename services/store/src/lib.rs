@@ -3,9 +3,10 @@
 //! One [`Store`] serves both engines through sqlx's `Any` driver: every query
 //! is one SQL text with `$N` placeholders, the schemas differ only in their
 //! migrations (`migrations/sqlite`, `migrations/postgres`). Each write runs
-//! in one transaction together with its idempotency record and audit events
-//! (see [`write`]); rules come from `reserve-core` and are decided inside the
-//! transaction on the rows it has just read.
+//! in one transaction together with its audit event, which also records the
+//! request id and the answer given (see [`write`]); rules come from
+//! `reserve-core` and are decided inside the transaction on the rows it has
+//! just read.
 
 pub mod audit;
 pub mod catalog;

@@ -116,14 +116,14 @@ pub struct DepotRef {
 
 impl Store {
     /// One depot, if it exists.
-    #[tracing::instrument(skip_all, fields(code))]
+    #[tracing::instrument(level = "debug", skip_all, fields(code))]
     pub async fn get_depot(&self, code: &DepotCode) -> Result<Option<Depot>, StoreError> {
         let mut conn = self.reader().acquire().await?;
         load_depot(&mut conn, code.as_str()).await
     }
 
     /// The tree paths of the named depots that exist.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn depot_paths(
         &self,
         codes: &[&DepotCode],
@@ -149,7 +149,7 @@ impl Store {
     }
 
     /// Depots inside `scope`, filtered, in code order.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_depots(
         &self,
         scope: &DepotPath,
@@ -195,7 +195,7 @@ impl Store {
     }
 
     /// The subtree below `root` (without it), parents before children.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_descendants(
         &self,
         root: &DepotPath,
@@ -221,7 +221,7 @@ impl Store {
     }
 
     /// The depots above `path`, root first, without the depot itself.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn ancestors(&self, path: &DepotPath) -> Result<Vec<DepotRef>, StoreError> {
         let codes = path.codes();
         let above = &codes[..codes.len().saturating_sub(1)];
@@ -251,7 +251,7 @@ impl Store {
     }
 
     /// Creates a depot under its parent.
-    #[tracing::instrument(skip_all, fields(code = %new.code))]
+    #[tracing::instrument(level = "debug", skip_all, fields(code = %new.code))]
     pub async fn create_depot(
         &self,
         meta: &WriteMeta,
@@ -261,7 +261,7 @@ impl Store {
     }
 
     /// Applies an update to a depot.
-    #[tracing::instrument(skip_all, fields(code = %code))]
+    #[tracing::instrument(level = "debug", skip_all, fields(code = %code))]
     pub async fn update_depot(
         &self,
         meta: &WriteMeta,
@@ -273,7 +273,7 @@ impl Store {
     }
 
     /// Closes a depot for good.
-    #[tracing::instrument(skip_all, fields(code = %code))]
+    #[tracing::instrument(level = "debug", skip_all, fields(code = %code))]
     pub async fn close_depot(
         &self,
         meta: &WriteMeta,
@@ -364,7 +364,7 @@ impl Op for CreateDepot {
         &self,
         tx: &mut AnyConnection,
         now: UtcMillis,
-    ) -> Result<(Depot, Vec<AuditRecord>), OpError<DepotError>> {
+    ) -> crate::write::Applied<Depot, DepotError> {
         let new = &self.new;
         if load_depot(tx, new.code.as_str()).await?.is_some() {
             return Err(OpError::Rule(DepotError::AlreadyExists(new.code.clone())));
@@ -382,7 +382,7 @@ impl Op for CreateDepot {
             other => other?,
         }
         let audit = depot_audit(&depot, audit::created(&depot));
-        Ok((depot, vec![audit]))
+        Ok((depot, audit))
     }
 }
 
@@ -400,7 +400,7 @@ impl Op for UpdateDepot {
         &self,
         tx: &mut AnyConnection,
         now: UtcMillis,
-    ) -> Result<(Depot, Vec<AuditRecord>), OpError<DepotError>> {
+    ) -> crate::write::Applied<Depot, DepotError> {
         let current = load_depot(tx, self.code.as_str())
             .await?
             .ok_or_else(|| OpError::Rule(DepotError::NotFound(self.code.clone())))?;
@@ -469,7 +469,7 @@ impl Op for UpdateDepot {
             .await?;
         }
         let audit = depot_audit(&updated, audit::diff(&current, &updated));
-        Ok((updated, vec![audit]))
+        Ok((updated, audit))
     }
 }
 
@@ -487,7 +487,7 @@ impl Op for CloseDepot {
         &self,
         tx: &mut AnyConnection,
         now: UtcMillis,
-    ) -> Result<(Depot, Vec<AuditRecord>), OpError<DepotError>> {
+    ) -> crate::write::Applied<Depot, DepotError> {
         let current = load_depot(tx, self.code.as_str())
             .await?
             .ok_or_else(|| OpError::Rule(DepotError::NotFound(self.code.clone())))?;
@@ -524,6 +524,6 @@ impl Op for CloseDepot {
                 serde_json::Value::String(self.reason.clone()),
             );
         }
-        Ok((closed.clone(), vec![depot_audit(&closed, changes)]))
+        Ok((closed.clone(), depot_audit(&closed, changes)))
     }
 }

@@ -1,10 +1,14 @@
 //! The one way anything is written: an idempotent, audited transaction.
 //!
 //! Every mutating call goes through [`Store::run`]: it opens a transaction,
-//! claims the caller's request id (or finds the answer it already gave),
-//! runs the operation, appends its audit events, records the answer under
-//! the request id and commits, all or nothing. Serialization failures and
-//! deadlocks retry the whole transaction a bounded number of times.
+//! runs the operation, appends its audit event — which records the caller's
+//! request id with the answer given — and commits, all or nothing. If the request id
+//! was already recorded — a retry, or a duplicate racing the original — the
+//! run is rolled back and the recorded answer returned; a request refused by
+//! a rule is checked the same way, since the original's own effect may be
+//! what refuses the retry. Recording the id last, in the audit event,
+//! keeps the common path to one statement for both. Serialization failures and deadlocks retry the
+//! whole transaction a bounded number of times.
 
 use crate::db::Store;
 use crate::error::{OpError, StoreError};
@@ -42,8 +46,10 @@ pub struct Written<T> {
     pub replayed: bool,
 }
 
-/// What an operation returns: its answer and the audit events it caused.
-pub(crate) type Applied<T, E> = Result<(T, Vec<AuditRecord>), OpError<E>>;
+/// What an operation returns: its answer and the audit event of the change.
+/// One call is one change: one audit event, which is also the record of the
+/// request id that made it.
+pub(crate) type Applied<T, E> = Result<(T, AuditRecord), OpError<E>>;
 
 /// A change that runs inside a write transaction. `apply` reads what it
 /// needs, asks core's rules, writes, and says what to put in the audit log.
@@ -71,7 +77,7 @@ enum Claim {
 }
 
 impl Store {
-    /// Runs `op` once per request id, atomically with its audit events.
+    /// Runs `op` once per request id, atomically with its audit event.
     pub(crate) async fn run<O: Op>(
         &self,
         meta: &WriteMeta,
@@ -101,84 +107,106 @@ impl Store {
         op: &O,
     ) -> Result<Written<O::Output>, OpError<O::Error>> {
         let mut tx = self.begin_write().await?;
-        match claim(&mut tx, meta).await? {
-            Claim::Replay(json) => {
+        let (value, event) = match op.apply(&mut tx, meta.now).await {
+            Ok(done) => done,
+            Err(e @ (OpError::Rule(_) | OpError::Invalid(_))) => {
+                // A refused request may be the retry of one that already
+                // succeeded (its effect is what refuses it now): answer that.
                 tx.rollback().await?;
-                let value = serde_json::from_str(&json)?;
-                return Ok(Written {
-                    value,
-                    replayed: true,
-                });
+                return match self.earlier_answer(meta).await? {
+                    Some(answer) => answer,
+                    None => Err(e),
+                };
             }
-            Claim::Reused(method) => {
-                tx.rollback().await?;
-                return Err(OpError::RequestIdReused { method });
-            }
-            Claim::Fresh => {}
-        }
-        let (value, events) = op.apply(&mut tx, meta.now).await?;
-        for event in &events {
-            append_audit(&mut tx, meta, event).await?;
-        }
+            Err(e) => return Err(e),
+        };
         let answer = serde_json::to_string(&value)?;
-        sqlx::query(
-            "UPDATE idempotency_keys SET response = $1 WHERE actor = $2 AND request_id = $3",
-        )
-        .bind(answer)
-        .bind(&meta.actor.subject)
-        .bind(meta.request_id.as_str())
-        .execute(&mut *tx)
-        .await?;
+        // The audit event records the request id with the answer, in the
+        // change's own transaction. If the id is taken, this request already
+        // ran (or is running and just committed): undo this run and answer
+        // as it did.
+        if !append_audit(&mut tx, meta, &event, &answer).await? {
+            tx.rollback().await?;
+            return match self.earlier_answer(meta).await? {
+                Some(answer) => answer,
+                None => Err(OpError::Store(StoreError::Conflict)),
+            };
+        }
         tx.commit().await?;
         Ok(Written {
             value,
             replayed: false,
         })
     }
+
+    /// The answer already given to this request id, if any. A transaction
+    /// still recording one is waited for (the insert below blocks on it).
+    async fn earlier_answer<T: DeserializeOwned, E>(
+        &self,
+        meta: &WriteMeta,
+    ) -> Result<Option<Result<Written<T>, OpError<E>>>, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let claim = claim(&mut tx, meta).await?;
+        tx.rollback().await?;
+        Ok(match claim {
+            Claim::Fresh => None,
+            Claim::Replay(json) => Some(Ok(Written {
+                value: serde_json::from_str(&json)?,
+                replayed: true,
+            })),
+            Claim::Reused(method) => Some(Err(OpError::RequestIdReused { method })),
+        })
+    }
 }
 
-/// Claims the request id for this transaction. A concurrent claim of the
-/// same id waits here until the other transaction ends, then sees its answer.
+/// Tries to claim the request id with a placeholder event (the caller rolls
+/// it back). A concurrent change under the same id makes this wait until it
+/// ends, then see its answer.
 async fn claim(tx: &mut AnyConnection, meta: &WriteMeta) -> Result<Claim, StoreError> {
     let inserted = sqlx::query(
-        "INSERT INTO idempotency_keys (actor, request_id, method, request_hash, response, created_at) \
-         VALUES ($1, $2, $3, $4, NULL, $5) ON CONFLICT (actor, request_id) DO NOTHING",
+        "INSERT INTO audit_events (occurred_at, actor, actor_name, actor_roles, method, resource, depot_code, \
+         request_id, request_hash, changes, response) VALUES ($1, $2, '', '', $3, '', $4, $5, $6, '{}', '') \
+         ON CONFLICT (actor, request_id) DO NOTHING",
     )
-    .bind(&meta.actor.subject)
-    .bind(meta.request_id.as_str())
-    .bind(&meta.method)
-    .bind(&meta.request_hash)
     .bind(meta.now)
+    .bind(&meta.actor.subject)
+    .bind(&meta.method)
+    .bind(meta.actor.scope.as_str())
+    .bind(meta.request_id.as_str())
+    .bind(&meta.request_hash)
     .execute(&mut *tx)
     .await?
     .rows_affected();
     if inserted == 1 {
         return Ok(Claim::Fresh);
     }
-    let row: (String, String, Option<String>) = sqlx::query_as(
-        "SELECT method, request_hash, response FROM idempotency_keys WHERE actor = $1 AND request_id = $2",
+    let (method, hash, response): (String, String, String) = sqlx::query_as(
+        "SELECT method, request_hash, response FROM audit_events WHERE actor = $1 AND request_id = $2",
     )
     .bind(&meta.actor.subject)
     .bind(meta.request_id.as_str())
     .fetch_one(&mut *tx)
     .await?;
-    match row {
-        (method, hash, Some(resp)) if method == meta.method && hash == meta.request_hash => {
-            Ok(Claim::Replay(resp))
-        }
-        (method, _, _) => Ok(Claim::Reused(method)),
+    if method == meta.method && hash == meta.request_hash {
+        Ok(Claim::Replay(response))
+    } else {
+        Ok(Claim::Reused(method))
     }
 }
 
+/// Appends the audit event of a change with the answer given; false if the
+/// request id was already recorded.
 async fn append_audit(
     tx: &mut AnyConnection,
     meta: &WriteMeta,
     event: &AuditRecord,
-) -> Result<(), StoreError> {
-    sqlx::query(
+    answer: &str,
+) -> Result<bool, StoreError> {
+    let n = sqlx::query(
         "INSERT INTO audit_events \
-         (occurred_at, actor, actor_name, actor_roles, method, resource, depot_code, request_id, changes) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         (occurred_at, actor, actor_name, actor_roles, method, resource, depot_code, request_id, request_hash, \
+          changes, response) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         ON CONFLICT (actor, request_id) DO NOTHING",
     )
     .bind(meta.now)
     .bind(&meta.actor.subject)
@@ -188,8 +216,11 @@ async fn append_audit(
     .bind(&event.resource)
     .bind(event.depot.as_str())
     .bind(meta.request_id.as_str())
+    .bind(&meta.request_hash)
     .bind(event.changes.to_string())
+    .bind(answer)
     .execute(&mut *tx)
-    .await?;
-    Ok(())
+    .await?
+    .rows_affected();
+    Ok(n == 1)
 }

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod depots;
 pub mod items;
+pub mod stock;
 pub mod token;
 
 use reserve_core::tier::Tier;

@@ -372,7 +372,7 @@ impl Op for OpenCountOp {
             &count,
             json!({"opened": {"items": count.items, "lines": count.lines.len(), "note": count.note}}),
         );
-        Ok((count, vec![audit]))
+        Ok((count, audit))
     }
 }
 
@@ -457,7 +457,7 @@ impl Op for RecordOp {
             .map(|c| json!({"item": c.item.as_str(), "lot": c.lot_number.as_str(), "counted": c.counted}))
             .collect();
         let audit = count_audit(&updated, json!({ "recorded": recorded }));
-        Ok((updated, vec![audit]))
+        Ok((updated, audit))
     }
 }
 
@@ -503,7 +503,7 @@ impl Op for TransitionOp {
             &updated,
             json!({"status": [count.status.name(), updated.status.name()], "reason": self.reason}),
         );
-        Ok((updated, vec![audit]))
+        Ok((updated, audit))
     }
 }
 
@@ -653,7 +653,7 @@ impl Op for ApproveOp {
                 count: approved,
                 entries,
             },
-            vec![audit],
+            audit,
         ))
     }
 }

@@ -468,7 +468,7 @@ impl Op for CreateAdjustmentOp {
             depot: adj.depot.clone(),
             changes: reserve_core::audit::created(&adj),
         };
-        Ok((adj, vec![audit]))
+        Ok((adj, audit))
     }
 }
 
@@ -625,7 +625,7 @@ impl Op for DecideAdjustmentOp {
                 entry: e,
                 line,
             },
-            vec![audit],
+            audit,
         ))
     }
 }
@@ -680,7 +680,7 @@ impl Op for RejectAdjustmentOp {
             depot: rejected.depot.clone(),
             changes: json!({"status": ["pending", "rejected"], "reason": self.reason}),
         };
-        Ok((rejected, vec![audit]))
+        Ok((rejected, audit))
     }
 }
 
@@ -809,7 +809,7 @@ impl Op for CreateScrapOp {
                 application: app,
                 entry: e,
             },
-            vec![audit],
+            audit,
         ))
     }
 }
@@ -938,7 +938,7 @@ impl Op for DecideScrapOp {
                 application: decided,
                 entry: e,
             },
-            vec![audit],
+            audit,
         ))
     }
 }

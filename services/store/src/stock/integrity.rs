@@ -54,7 +54,7 @@ struct Row {
 
 impl Store {
     /// Recomputes every balance in `subtree` from the ledger and the assets.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn check_integrity(
         &self,
         subtree: &DepotPath,

@@ -107,7 +107,7 @@ pub(crate) async fn post_view(
 
 impl Store {
     /// Receives stock into a lot.
-    #[tracing::instrument(skip_all, fields(depot = %r.depot, item = %r.item))]
+    #[tracing::instrument(level = "debug", skip_all, fields(depot = %r.depot, item = %r.item))]
     pub async fn receive(
         &self,
         meta: &WriteMeta,
@@ -124,7 +124,7 @@ impl Store {
     }
 
     /// Issues stock, FEFO unless a lot or serials are named.
-    #[tracing::instrument(skip_all, fields(depot = %issue.depot, item = %issue.item))]
+    #[tracing::instrument(level = "debug", skip_all, fields(depot = %issue.depot, item = %issue.item))]
     pub async fn issue(
         &self,
         meta: &WriteMeta,
@@ -141,7 +141,7 @@ impl Store {
     }
 
     /// Holds units.
-    #[tracing::instrument(skip_all, fields(depot = %m.depot, item = %m.item))]
+    #[tracing::instrument(level = "debug", skip_all, fields(depot = %m.depot, item = %m.item))]
     pub async fn hold(
         &self,
         meta: &WriteMeta,
@@ -160,7 +160,7 @@ impl Store {
     }
 
     /// Releases held units.
-    #[tracing::instrument(skip_all, fields(depot = %m.depot, item = %m.item))]
+    #[tracing::instrument(level = "debug", skip_all, fields(depot = %m.depot, item = %m.item))]
     pub async fn release(
         &self,
         meta: &WriteMeta,
@@ -178,7 +178,7 @@ impl Store {
     }
 
     /// Reverses a ledger entry with a new one pointing at it.
-    #[tracing::instrument(skip_all, fields(entry = %entry_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(entry = %entry_id))]
     pub async fn reverse(
         &self,
         meta: &WriteMeta,
@@ -298,7 +298,7 @@ impl Op for ReceiveOp {
                 entries: vec![e],
                 lines: vec![line],
             },
-            vec![audit],
+            audit,
         ))
     }
 }
@@ -358,8 +358,19 @@ impl Op for IssueOp {
         if !req.reason.is_empty() {
             reason = format!("{reason}: {}", req.reason);
         }
-        if let Some(why) = &req.override_minimum {
-            reason = format!("{reason}; reserve minimum overridden: {why}");
+        let today = Day::today(now);
+        let available_before: i64 = at
+            .lines
+            .iter()
+            .map(|l| l.balance.available(l.lot.is_expired(today)))
+            .sum();
+        let breaks_minimum = at.minimum > 0 && available_before - req.quantity < at.minimum;
+        if let (Some(why), true) = (&req.override_minimum, breaks_minimum) {
+            reason = format!(
+                "{reason}; reserve minimum {} overridden ({} left): {why}",
+                at.minimum,
+                available_before - req.quantity
+            );
         }
         let mut posted = Posted {
             entries: Vec::new(),
@@ -404,7 +415,7 @@ impl Op for IssueOp {
             json!({"to": req.recipient, "document": req.document, "override_reserve_minimum": req.override_minimum}),
             &posted.entries,
         );
-        Ok((posted, vec![audit]))
+        Ok((posted, audit))
     }
 }
 
@@ -525,7 +536,7 @@ impl Op for HoldOp {
             json!({"note": m.note}),
             &posted.entries,
         );
-        Ok((posted, vec![audit]))
+        Ok((posted, audit))
     }
 }
 
@@ -632,7 +643,7 @@ impl Op for ReverseOp {
                 entries: vec![e],
                 lines: vec![line],
             },
-            vec![audit],
+            audit,
         ))
     }
 }

@@ -198,7 +198,7 @@ impl Store {
     }
 
     /// Stock lines of one depot, by item then first-expired-first-out.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_stock(
         &self,
         depot: &DepotCode,
@@ -247,7 +247,7 @@ impl Store {
     }
 
     /// Ledger entries of a subtree, newest first.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_ledger(
         &self,
         f: &LedgerFilter,
@@ -300,7 +300,7 @@ impl Store {
     }
 
     /// Sums an item or category over a subtree, per tier, as of `today`.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn roll_up(
         &self,
         subtree: &DepotPath,
@@ -355,7 +355,7 @@ impl Store {
 
     /// Lines with stock that are near expiry (within `within_days`, or each
     /// item's own window) and, if asked, already expired; soonest first.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_expiring(
         &self,
         subtree: &DepotPath,
@@ -412,7 +412,7 @@ impl Store {
     }
 
     /// Norms of a subtree whose depot holds less than the target available.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_shortfalls(
         &self,
         subtree: &DepotPath,
@@ -477,7 +477,7 @@ impl Store {
 
     /// Lots that are near expiry but not expired and have units to rotate,
     /// soonest first, with replacement quantities.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_rotation(
         &self,
         subtree: &DepotPath,
@@ -543,7 +543,7 @@ impl Store {
     }
 
     /// Serialised assets of a depot.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list_assets(
         &self,
         depot: &DepotCode,

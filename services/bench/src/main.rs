@@ -1,0 +1,405 @@
+//! `reserve-bench`: drives stock movements (IssueStock, one unit, first
+//! expired first out) with N concurrent depot keepers for T seconds, over
+//! gRPC against a server on 127.0.0.1, and the same transaction straight
+//! against the database through the store, and prints throughput and
+//! latency percentiles for each, so one run gives the ratio.
+//!
+//! Everything is bounded: at most 256 clients and 600 seconds, and only
+//! 127.0.0.1 is ever contacted.
+
+use anyhow::{Context, bail};
+use clap::{Parser, ValueEnum};
+use hdrhistogram::Histogram;
+use reserve_api::auth::{KeySpec, Minter, TokenRequest, Verifier};
+use reserve_api::pb::reserve::v1 as pb;
+use reserve_api::pb::reserve::v1::stock_service_client::StockServiceClient;
+use reserve_core::authz::{Principal, Role};
+use reserve_core::depot::DepotCode;
+use reserve_core::request::RequestId;
+use reserve_core::stock::movement::{Issue, IssueDraft, Receipt, ReceiptDraft};
+use reserve_core::time::{Clock, SystemClock};
+use reserve_store::{Store, StoreOptions, WriteMeta};
+use sqlx::Connection;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tonic::metadata::MetadataValue;
+use tonic::transport::Channel;
+
+/// The same allocator as reserve-server, so the in-process server is the real one.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Which paths to measure.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// IssueStock over gRPC, token checks and all.
+    Grpc,
+    /// The same transaction through the store, no network.
+    Db,
+    /// Both, one after the other, over the same database.
+    Both,
+}
+
+/// Load generator for the reserve service.
+#[derive(Parser, Debug)]
+#[command(name = "reserve-bench", about)]
+struct Args {
+    /// `sqlite` (a temporary file) or a PostgreSQL URL on 127.0.0.1; a
+    /// throwaway database is created beside the one named and dropped after.
+    #[arg(long, default_value = "sqlite")]
+    database: String,
+    /// Concurrent clients (each a keeper at its own depot), 1 to 256.
+    #[arg(long, default_value_t = 8)]
+    clients: usize,
+    /// Seconds to measure each mode, 1 to 600.
+    #[arg(long, default_value_t = 20)]
+    seconds: u64,
+    /// Seconds of unmeasured warm-up before each mode.
+    #[arg(long, default_value_t = 2)]
+    warmup: u64,
+    /// What to measure.
+    #[arg(long, value_enum, default_value = "both")]
+    mode: Mode,
+    /// HTTP/2 connections the gRPC clients share, round robin (default: one
+    /// per client, as separate command-centre clients would have).
+    #[arg(long)]
+    connections: Option<usize>,
+}
+
+/// Where the benchmark database lives, and how to get rid of it.
+enum Db {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin: String, name: String },
+}
+
+async fn fresh_database(spec: &str) -> anyhow::Result<(Db, String)> {
+    if spec == "sqlite" {
+        let dir = tempfile::tempdir()?;
+        let url = format!("sqlite://{}/bench.db?mode=rwc", dir.path().display());
+        return Ok((Db::Sqlite(dir), url));
+    }
+    if !spec.starts_with("postgres") {
+        bail!("--database must be `sqlite` or a postgres:// URL");
+    }
+    let host_ok =
+        spec.contains("@127.0.0.1") || spec.contains("@localhost") || spec.contains("//127.0.0.1");
+    if !host_ok {
+        bail!("the benchmark only targets 127.0.0.1");
+    }
+    let name = format!("reserve_bench_{}", std::process::id());
+    let mut c = sqlx::PgConnection::connect(spec)
+        .await
+        .context("connecting to PostgreSQL")?;
+    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut c)
+        .await?;
+    let base = spec.rsplit_once('/').map(|(b, _)| b).unwrap_or(spec);
+    Ok((
+        Db::Postgres {
+            admin: spec.to_string(),
+            name: name.clone(),
+        },
+        format!("{base}/{name}"),
+    ))
+}
+
+async fn drop_database(db: Db) {
+    if let Db::Postgres { admin, name } = db {
+        if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .execute(&mut c)
+                .await;
+        }
+    }
+}
+
+const ITEM: &str = "tent-36m2";
+
+/// The depots the clients work at: every county and township of the demo.
+fn depots() -> Vec<String> {
+    reserve_server::seed::demo_depots()
+        .into_iter()
+        .filter(|d| d.tier >= 3)
+        .map(|d| d.code)
+        .collect()
+}
+
+fn keeper(depot: &str) -> Principal {
+    Principal {
+        subject: format!("bench-keeper@{depot}"),
+        name: "bench".into(),
+        roles: [Role::DepotKeeper].into_iter().collect(),
+        scope: DepotCode::from_stored(depot.to_string()),
+    }
+}
+
+fn meta(depot: &str, method: &str) -> anyhow::Result<WriteMeta> {
+    Ok(WriteMeta {
+        actor: keeper(depot),
+        request_id: RequestId::parse(&uuid::Uuid::new_v4().to_string())
+            .map_err(anyhow::Error::msg)?,
+        method: method.into(),
+        request_hash: uuid::Uuid::new_v4().to_string(),
+        now: SystemClock.now(),
+    })
+}
+
+fn issue_draft(depot: &str) -> IssueDraft {
+    IssueDraft {
+        depot: depot.into(),
+        item: ITEM.into(),
+        quantity: 1,
+        purpose: 2,
+        recipient: "benchmark".into(),
+        ..Default::default()
+    }
+}
+
+/// Seeds the demo network and a large lot at every depot a client uses.
+async fn prepare(store: &Store, depots: &[String]) -> anyhow::Result<()> {
+    reserve_server::seed::seed_demo(store, SystemClock.now()).await?;
+    for d in depots {
+        let r = Receipt::parse(
+            &ReceiptDraft {
+                depot: d.clone(),
+                item: ITEM.into(),
+                lot_number: format!("BENCH-{d}"),
+                quantity: 1_000_000_000,
+                ..Default::default()
+            },
+            SystemClock.now(),
+        )
+        .map_err(|v| anyhow::anyhow!("{v}"))?;
+        store
+            .receive(&meta(d, "bench/receive")?, r)
+            .await
+            .map_err(|e| anyhow::anyhow!("seeding stock: {e}"))?;
+    }
+    Ok(())
+}
+
+/// What one client saw.
+struct Tally {
+    latency: Histogram<u64>,
+    errors: u64,
+}
+
+fn tally() -> anyhow::Result<Tally> {
+    Ok(Tally {
+        latency: Histogram::new_with_bounds(1, 60_000_000, 3)?,
+        errors: 0,
+    })
+}
+
+async fn run_db(
+    store: Store,
+    depot: String,
+    warm_until: Instant,
+    until: Instant,
+) -> anyhow::Result<Tally> {
+    let mut t = tally()?;
+    let draft = issue_draft(&depot);
+    while Instant::now() < until {
+        let issue = Issue::parse(&draft, SystemClock.now()).map_err(|v| anyhow::anyhow!("{v}"))?;
+        let m = meta(&depot, "/reserve.v1.StockService/IssueStock")?;
+        let start = Instant::now();
+        let ok = store.issue(&m, issue).await.is_ok();
+        if start >= warm_until {
+            if ok {
+                t.latency
+                    .record(start.elapsed().as_micros().max(1) as u64)?;
+            } else {
+                t.errors += 1;
+            }
+        }
+    }
+    Ok(t)
+}
+
+async fn run_grpc(
+    channel: Channel,
+    token: String,
+    depot: String,
+    warm_until: Instant,
+    until: Instant,
+) -> anyhow::Result<Tally> {
+    let mut t = tally()?;
+    let value: MetadataValue<_> = format!("Bearer {token}").parse()?;
+    let mut c = StockServiceClient::with_interceptor(channel, move |mut r: tonic::Request<()>| {
+        r.metadata_mut().insert("authorization", value.clone());
+        Ok(r)
+    });
+    while Instant::now() < until {
+        let req = pb::IssueStockRequest {
+            request_id: uuid::Uuid::new_v4().to_string(),
+            depot_code: depot.clone(),
+            item_id: ITEM.into(),
+            quantity: 1,
+            purpose: pb::IssuePurpose::Use as i32,
+            recipient: "benchmark".into(),
+            ..Default::default()
+        };
+        let start = Instant::now();
+        let ok = c.issue_stock(req).await.is_ok();
+        if start >= warm_until {
+            if ok {
+                t.latency
+                    .record(start.elapsed().as_micros().max(1) as u64)?;
+            } else {
+                t.errors += 1;
+            }
+        }
+    }
+    Ok(t)
+}
+
+fn report(label: &str, clients: usize, seconds: u64, tallies: Vec<Tally>) -> anyhow::Result<f64> {
+    let mut all = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+    let mut errors = 0;
+    for t in &tallies {
+        all.add(&t.latency)?;
+        errors += t.errors;
+    }
+    let ops = all.len();
+    let tps = ops as f64 / seconds as f64;
+    let ms = |q: f64| all.value_at_quantile(q) as f64 / 1000.0;
+    println!(
+        "{label:<5} clients={clients:<3} seconds={seconds:<3} ops={ops:<8} tps={tps:>8.0}  p50={:>7.2}ms  p99={:>7.2}ms  p999={:>7.2}ms  errors={errors}",
+        ms(0.5),
+        ms(0.99),
+        ms(0.999)
+    );
+    Ok(tps)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let a = Args::parse();
+    if !(1..=256).contains(&a.clients) {
+        bail!("--clients must be 1 to 256");
+    }
+    if !(1..=600).contains(&a.seconds) || a.warmup > 60 {
+        bail!("--seconds must be 1 to 600 and --warmup at most 60");
+    }
+    let (db, url) = fresh_database(&a.database).await?;
+    let result = bench(&a, &url).await;
+    drop_database(db).await;
+    result
+}
+
+async fn bench(a: &Args, url: &str) -> anyhow::Result<()> {
+    let store = Store::connect(
+        url,
+        &StoreOptions {
+            max_connections: (a.clients as u32 + 4).max(16),
+            acquire_timeout: Duration::from_secs(30),
+        },
+    )
+    .await?;
+    store.migrate().await?;
+    let all = depots();
+    let used: Vec<String> = (0..a.clients).map(|i| all[i % all.len()].clone()).collect();
+    let mut distinct = used.clone();
+    distinct.sort();
+    distinct.dedup();
+    prepare(&store, &distinct).await?;
+    println!(
+        "backend={:?} item={ITEM} one unit per IssueStock, FEFO; {} clients over {} depots, {} gRPC connection(s)",
+        store.backend(),
+        a.clients,
+        distinct.len(),
+        a.connections.unwrap_or(a.clients).clamp(1, a.clients)
+    );
+    let mut grpc_tps = None;
+    let mut db_tps = None;
+
+    if matches!(a.mode, Mode::Db | Mode::Both) {
+        let warm_until = Instant::now() + Duration::from_secs(a.warmup);
+        let until = warm_until + Duration::from_secs(a.seconds);
+        let tasks: Vec<_> = used
+            .iter()
+            .map(|d| tokio::spawn(run_db(store.clone(), d.clone(), warm_until, until)))
+            .collect();
+        let mut tallies = Vec::new();
+        for t in tasks {
+            tallies.push(t.await??);
+        }
+        db_tps = Some(report("db", a.clients, a.seconds, tallies)?);
+    }
+
+    if matches!(a.mode, Mode::Grpc | Mode::Both) {
+        let secret = uuid::Uuid::new_v4().to_string().into_bytes();
+        let verifier = Verifier::new(&KeySpec::Hs256(secret.clone()), "bench", "reserve.v1")
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let minter =
+            Minter::hs256(&secret, "bench", "reserve.v1").map_err(|e| anyhow::anyhow!("{e}"))?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let app = reserve_server::App {
+            store: store.clone(),
+            verifier: Arc::new(verifier),
+            clock: Arc::new(SystemClock),
+            health_interval: Duration::from_secs(5),
+            drain_timeout: Duration::from_secs(5),
+        };
+        let server = tokio::spawn(reserve_server::serve(app, listener, async move {
+            let _ = stopped.await;
+        }));
+        let warm_until = Instant::now() + Duration::from_secs(a.warmup);
+        let until = warm_until + Duration::from_secs(a.seconds);
+        let mut channels = Vec::new();
+        for _ in 0..a.connections.unwrap_or(a.clients).clamp(1, a.clients) {
+            channels.push(
+                Channel::from_shared(format!("http://{addr}"))?
+                    .connect()
+                    .await?,
+            );
+        }
+        let mut tasks = Vec::new();
+        for (i, d) in used.iter().enumerate() {
+            let channel = channels[i % channels.len()].clone();
+            let token = minter
+                .mint(&TokenRequest {
+                    subject: format!("bench-keeper@{d}"),
+                    name: "bench".into(),
+                    roles: vec!["depot_keeper".into()],
+                    scope_depot: d.clone(),
+                    ttl_seconds: 3600,
+                })
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            tasks.push(tokio::spawn(run_grpc(
+                channel,
+                token,
+                d.clone(),
+                warm_until,
+                until,
+            )));
+        }
+        let mut tallies = Vec::new();
+        for t in tasks {
+            tallies.push(t.await??);
+        }
+        grpc_tps = Some(report("grpc", a.clients, a.seconds, tallies)?);
+        let _ = stop.send(());
+        server.await??;
+    }
+
+    if let (Some(g), Some(d)) = (grpc_tps, db_tps) {
+        println!("ratio grpc/db = {:.2}", g / d);
+    }
+    let report = store
+        .check_integrity(&reserve_core::authz::DepotPath::from_stored("/".into()))
+        .await?;
+    println!(
+        "integrity: {} lines, {} entries, {} differences",
+        report.lines_checked,
+        report.entries_checked,
+        report.issues.len()
+    );
+    store.close().await;
+    if !report.issues.is_empty() {
+        bail!("the ledger and the balances disagree after the run");
+    }
+    Ok(())
+}
