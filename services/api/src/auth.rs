@@ -11,7 +11,8 @@ use reserve_core::authz::{Principal, Role};
 use reserve_core::depot::DepotCode;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use tonic::{Request, Status};
 
 /// The issuer tokens carry unless configured otherwise.
@@ -61,11 +62,19 @@ pub enum AuthError {
 }
 
 /// How tokens are verified: key, algorithm, issuer, audience.
+///
+/// A client sends the same token on every call until it expires, so tokens
+/// that verified are remembered (by their exact text) until their expiry:
+/// the answer for a given token cannot change while the key stays the same.
 #[derive(Clone)]
 pub struct Verifier {
     key: DecodingKey,
     validation: Validation,
+    verified: Arc<Mutex<HashMap<String, (Principal, u64)>>>,
 }
+
+/// How many verified tokens are remembered before the memory is cleared.
+const VERIFIED_TOKENS: usize = 4096;
 
 impl std::fmt::Debug for Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -112,14 +121,34 @@ impl Verifier {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = 30;
-        Ok(Self { key, validation })
+        Ok(Self {
+            key,
+            validation,
+            verified: Arc::new(Mutex::new(HashMap::new())),
+        })
     }
 
     /// Checks a token and returns who it names.
     pub fn verify(&self, token: &str) -> Result<Principal, AuthError> {
+        let now = jsonwebtoken::get_current_timestamp();
+        if let Ok(known) = self.verified.lock() {
+            if let Some((p, exp)) = known.get(token) {
+                if now <= exp + self.validation.leeway {
+                    return Ok(p.clone());
+                }
+            }
+        }
         let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
             .map_err(|e| AuthError::Invalid(e.to_string()))?;
-        principal_of(data.claims)
+        let exp = data.claims.exp;
+        let p = principal_of(data.claims)?;
+        if let Ok(mut known) = self.verified.lock() {
+            if known.len() >= VERIFIED_TOKENS {
+                known.clear();
+            }
+            known.insert(token.to_string(), (p.clone(), exp));
+        }
+        Ok(p)
     }
 
     /// Checks the `authorization` metadata of a request.
@@ -324,6 +353,60 @@ mod tests {
             ..expired
         };
         assert!(v.verify(&m.mint_claims(&future).unwrap()).is_err());
+    }
+
+    #[test]
+    fn a_remembered_token_still_expires() {
+        let v = Verifier::new(
+            &KeySpec::Hs256(b"secret".to_vec()),
+            DEFAULT_ISSUER,
+            DEFAULT_AUDIENCE,
+        )
+        .unwrap();
+        let m = Minter::hs256(b"secret", DEFAULT_ISSUER, DEFAULT_AUDIENCE).unwrap();
+        let now = jsonwebtoken::get_current_timestamp();
+        let token = m
+            .mint_claims(&Claims {
+                sub: "u1".into(),
+                name: String::new(),
+                roles: vec!["admin".into()],
+                scope_depot: "HB".into(),
+                iss: DEFAULT_ISSUER.into(),
+                aud: DEFAULT_AUDIENCE.into(),
+                exp: now + 600,
+                nbf: None,
+                iat: None,
+            })
+            .unwrap();
+        assert!(v.verify(&token).is_ok());
+        // Pretend it was remembered long ago with an expiry that has passed.
+        v.verified.lock().unwrap().get_mut(&token).unwrap().1 = now - 3600;
+        assert!(
+            v.verify(&token).is_ok(),
+            "a still-valid token verifies afresh"
+        );
+        let stale = m
+            .mint_claims(&Claims {
+                sub: "u1".into(),
+                name: String::new(),
+                roles: vec!["admin".into()],
+                scope_depot: "HB".into(),
+                iss: DEFAULT_ISSUER.into(),
+                aud: DEFAULT_AUDIENCE.into(),
+                exp: now - 3600,
+                nbf: None,
+                iat: None,
+            })
+            .unwrap();
+        let who = v.verify(&token).unwrap();
+        v.verified
+            .lock()
+            .unwrap()
+            .insert(stale.clone(), (who, now - 3600));
+        assert!(
+            v.verify(&stale).is_err(),
+            "an expired remembered token is checked again and refused"
+        );
     }
 
     #[test]

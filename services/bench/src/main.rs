@@ -60,6 +60,10 @@ struct Args {
     /// What to measure.
     #[arg(long, value_enum, default_value = "both")]
     mode: Mode,
+    /// Also run pgbench's built-in TPC-B script (scale 10, the same clients
+    /// and seconds) on the same PostgreSQL cluster first, for the ratio.
+    #[arg(long)]
+    pgbench: bool,
     /// HTTP/2 connections the gRPC clients share, round robin (default: one
     /// per client, as separate command-centre clients would have).
     #[arg(long)]
@@ -104,12 +108,12 @@ async fn fresh_database(spec: &str) -> anyhow::Result<(Db, String)> {
 }
 
 async fn drop_database(db: Db) {
-    if let Db::Postgres { admin, name } = db {
-        if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                .execute(&mut c)
-                .await;
-        }
+    if let Db::Postgres { admin, name } = db
+        && let Ok(mut c) = sqlx::PgConnection::connect(&admin).await
+    {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .execute(&mut c)
+            .await;
     }
 }
 
@@ -281,13 +285,91 @@ async fn main() -> anyhow::Result<()> {
     if !(1..=600).contains(&a.seconds) || a.warmup > 60 {
         bail!("--seconds must be 1 to 600 and --warmup at most 60");
     }
+    let baseline = if a.pgbench {
+        if !a.database.starts_with("postgres") {
+            bail!("--pgbench needs a PostgreSQL --database");
+        }
+        Some(pgbench(&a).await?)
+    } else {
+        None
+    };
     let (db, url) = fresh_database(&a.database).await?;
-    let result = bench(&a, &url).await;
+    let result = bench(&a, &url, baseline).await;
     drop_database(db).await;
     result
 }
 
-async fn bench(a: &Args, url: &str) -> anyhow::Result<()> {
+/// pgbench TPC-B (built-in script) on a throwaway database of the same
+/// cluster, with the same clients and seconds; returns its tps.
+async fn pgbench(a: &Args) -> anyhow::Result<f64> {
+    use std::str::FromStr;
+    let opts = sqlx::postgres::PgConnectOptions::from_str(&a.database)?;
+    let name = format!("reserve_pgbench_{}", std::process::id());
+    let mut c = sqlx::PgConnection::connect(&a.database).await?;
+    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut c)
+        .await?;
+    let base = [
+        "-h".to_string(),
+        opts.get_host().to_string(),
+        "-p".into(),
+        opts.get_port().to_string(),
+        "-U".into(),
+        opts.get_username().to_string(),
+    ];
+    let run = |extra: Vec<String>| {
+        std::process::Command::new("pgbench")
+            .args(base.iter().cloned().chain(extra))
+            .output()
+            .context("running pgbench (is it on PATH?)")
+    };
+    let init = run(vec![
+        "-i".into(),
+        "-s".into(),
+        "10".into(),
+        "-q".into(),
+        name.clone(),
+    ])?;
+    let out = if init.status.success() {
+        run(vec![
+            "-c".into(),
+            a.clients.to_string(),
+            "-j".into(),
+            "2".into(),
+            "-T".into(),
+            a.seconds.to_string(),
+            name.clone(),
+        ])?
+    } else {
+        init
+    };
+    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .execute(&mut c)
+        .await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let tps = text
+        .lines()
+        .find_map(|l| l.strip_prefix("tps = "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|v| v.parse::<f64>().ok())
+        .with_context(|| {
+            format!(
+                "pgbench printed no tps:\n{text}{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })?;
+    let latency = text
+        .lines()
+        .find_map(|l| l.strip_prefix("latency average = "))
+        .unwrap_or("?");
+    println!(
+        "pgbench tpcb clients={:<3} seconds={:<3} tps={tps:>8.0}  latency average={latency}",
+        a.clients, a.seconds
+    );
+    Ok(tps)
+}
+
+async fn bench(a: &Args, url: &str, baseline: Option<f64>) -> anyhow::Result<()> {
     let store = Store::connect(
         url,
         &StoreOptions {
@@ -387,6 +469,14 @@ async fn bench(a: &Args, url: &str) -> anyhow::Result<()> {
 
     if let (Some(g), Some(d)) = (grpc_tps, db_tps) {
         println!("ratio grpc/db = {:.2}", g / d);
+    }
+    if let Some(p) = baseline {
+        if let Some(g) = grpc_tps {
+            println!("ratio grpc/pgbench = {:.2}", g / p);
+        }
+        if let Some(d) = db_tps {
+            println!("ratio db/pgbench = {:.2}", d / p);
+        }
     }
     let report = store
         .check_integrity(&reserve_core::authz::DepotPath::from_stored("/".into()))

@@ -15,6 +15,7 @@ use reserve_core::request::PageSize;
 use reserve_core::time::UtcMillis;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, FromRow};
+use std::sync::LazyLock;
 
 pub(crate) const ITEM_COLUMNS: &str = "id, code, name, specification, unit, tracking, shelf_life_days, \
      quality_test_interval_days, near_expiry_days, upkeep_interval_days, recoverable, leasable, \
@@ -85,7 +86,9 @@ pub(crate) async fn load_item(
     conn: &mut AnyConnection,
     id: &str,
 ) -> Result<Option<Item>, StoreError> {
-    let row = sqlx::query(&format!("SELECT {ITEM_COLUMNS} FROM items WHERE id = $1"))
+    static ONE: LazyLock<String> =
+        LazyLock::new(|| format!("SELECT {ITEM_COLUMNS} FROM items WHERE id = $1"));
+    let row = sqlx::query(&ONE)
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?;

@@ -17,6 +17,7 @@ use reserve_core::time::UtcMillis;
 use sqlx::AnyConnection;
 use sqlx::FromRow;
 use sqlx::any::AnyRow;
+use std::sync::LazyLock;
 
 const DEPOT_COLUMNS: &str = "code, name, tier, parent_code, path, division_code, latitude, longitude, address, \
      storage_area_m2, operating_unit, owning_tier, contacts, status, version, created_at, updated_at";
@@ -81,12 +82,12 @@ pub(crate) async fn load_depot(
     conn: &mut AnyConnection,
     code: &str,
 ) -> Result<Option<Depot>, StoreError> {
-    let row = sqlx::query(&format!(
-        "SELECT {DEPOT_COLUMNS} FROM depots WHERE code = $1"
-    ))
-    .bind(code)
-    .fetch_optional(&mut *conn)
-    .await?;
+    static ONE: LazyLock<String> =
+        LazyLock::new(|| format!("SELECT {DEPOT_COLUMNS} FROM depots WHERE code = $1"));
+    let row = sqlx::query(&ONE)
+        .bind(code)
+        .fetch_optional(&mut *conn)
+        .await?;
     row.as_ref().map(depot_from).transpose()
 }
 

@@ -18,6 +18,7 @@ use reserve_core::time::UtcMillis;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, FromRow};
+use std::sync::LazyLock;
 
 /// Lot columns under the alias `t`, named so they never clash in a join.
 pub(crate) const LOT_COLUMNS: &str = "t.id AS lot_id, t.item_id AS lot_item_id, t.lot_number, t.production_day, \
@@ -119,22 +120,42 @@ impl ItemAtDepot {
     }
 }
 
-pub(crate) async fn load_item_at(
-    tx: &mut AnyConnection,
-    depot: &str,
-    item: &str,
-) -> Result<ItemAtDepot, StoreError> {
-    let rows = sqlx::query(&format!(
+/// The query of [`load_item_at`], built once: it runs on every issue.
+static ITEM_AT_DEPOT: LazyLock<String> = LazyLock::new(|| {
+    format!(
         "SELECT {}, {LINE_COLUMNS}, {LOT_COLUMNS}, \
          COALESCE((SELECT n.minimum FROM reserve_norms n WHERE n.depot_code = $1 AND n.item_id = $2), 0) AS minimum \
          FROM stock_lines l JOIN lots t ON t.id = l.lot_id JOIN items i ON i.id = l.item_id \
          WHERE l.depot_code = $1 AND l.item_id = $2",
         item_columns("i")
-    ))
-    .bind(depot)
-    .bind(item)
-    .fetch_all(&mut *tx)
-    .await?;
+    )
+});
+
+static LOT_BY_NUMBER: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT {LOT_COLUMNS} FROM lots t WHERE t.item_id = $1 AND t.lot_number = $2")
+});
+
+static LOT_BY_ID: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {LOT_COLUMNS} FROM lots t WHERE t.id = $1"));
+
+static LINE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {LINE_COLUMNS}, {LOT_COLUMNS}, i.near_expiry_days FROM stock_lines l \
+         JOIN lots t ON t.id = l.lot_id JOIN items i ON i.id = l.item_id \
+         WHERE l.depot_code = $1 AND l.lot_id = $2"
+    )
+});
+
+pub(crate) async fn load_item_at(
+    tx: &mut AnyConnection,
+    depot: &str,
+    item: &str,
+) -> Result<ItemAtDepot, StoreError> {
+    let rows = sqlx::query(&ITEM_AT_DEPOT)
+        .bind(depot)
+        .bind(item)
+        .fetch_all(&mut *tx)
+        .await?;
     if rows.is_empty() {
         let item = crate::catalog::load_item(tx, item).await?;
         return Ok(ItemAtDepot {
@@ -172,18 +193,16 @@ pub(crate) async fn load_lot_by_number(
     item: &str,
     number: &str,
 ) -> Result<Option<Lot>, StoreError> {
-    let row = sqlx::query(&format!(
-        "SELECT {LOT_COLUMNS} FROM lots t WHERE t.item_id = $1 AND t.lot_number = $2"
-    ))
-    .bind(item)
-    .bind(number)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let row = sqlx::query(&LOT_BY_NUMBER)
+        .bind(item)
+        .bind(number)
+        .fetch_optional(&mut *tx)
+        .await?;
     row.as_ref().map(lot_from).transpose()
 }
 
 pub(crate) async fn load_lot(tx: &mut AnyConnection, id: &str) -> Result<Option<Lot>, StoreError> {
-    let row = sqlx::query(&format!("SELECT {LOT_COLUMNS} FROM lots t WHERE t.id = $1"))
+    let row = sqlx::query(&LOT_BY_ID)
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?;
@@ -195,15 +214,11 @@ pub(crate) async fn load_line(
     depot: &str,
     lot: &str,
 ) -> Result<Option<LineView>, StoreError> {
-    let row = sqlx::query(&format!(
-        "SELECT {LINE_COLUMNS}, {LOT_COLUMNS}, i.near_expiry_days FROM stock_lines l \
-         JOIN lots t ON t.id = l.lot_id JOIN items i ON i.id = l.item_id \
-         WHERE l.depot_code = $1 AND l.lot_id = $2"
-    ))
-    .bind(depot)
-    .bind(lot)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let row = sqlx::query(&LINE)
+        .bind(depot)
+        .bind(lot)
+        .fetch_optional(&mut *tx)
+        .await?;
     row.as_ref().map(view_from).transpose()
 }
 
