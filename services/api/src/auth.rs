@@ -131,12 +131,11 @@ impl Verifier {
     /// Checks a token and returns who it names.
     pub fn verify(&self, token: &str) -> Result<Principal, AuthError> {
         let now = jsonwebtoken::get_current_timestamp();
-        if let Ok(known) = self.verified.lock() {
-            if let Some((p, exp)) = known.get(token) {
-                if now <= exp + self.validation.leeway {
-                    return Ok(p.clone());
-                }
-            }
+        if let Ok(known) = self.verified.lock()
+            && let Some((p, exp)) = known.get(token)
+            && now <= exp + self.validation.leeway
+        {
+            return Ok(p.clone());
         }
         let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
             .map_err(|e| AuthError::Invalid(e.to_string()))?;
