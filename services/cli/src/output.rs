@@ -109,3 +109,12 @@ mod tests {
         );
     }
 }
+
+/// Prints a table, or says so when it has no rows.
+pub fn print_table(t: &Table) {
+    if t.is_empty() {
+        println!("nothing to show");
+    } else {
+        println!("{t}");
+    }
+}

@@ -1,7 +1,7 @@
 //! `reservectl audit list`: the audit log.
 
 use crate::conn::Authed;
-use crate::output::{Format, json, table, time};
+use crate::output::{Format, json, print_table, table, time};
 use reserve_api::pb::reserve::v1 as pb;
 use reserve_api::pb::reserve::v1::audit_service_client::AuditServiceClient;
 
@@ -77,6 +77,6 @@ pub async fn run(cmd: AuditCmd, ch: Authed, fmt: Format) -> anyhow::Result<()> {
             changes,
         ]);
     }
-    println!("{t}");
+    print_table(&t);
     Ok(())
 }

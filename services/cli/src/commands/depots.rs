@@ -2,7 +2,7 @@
 
 use super::{TierArg, request_id, tier_label};
 use crate::conn::Authed;
-use crate::output::{Format, json, table, time};
+use crate::output::{Format, json, print_table, table, time};
 use reserve_api::pb::reserve::v1 as pb;
 use reserve_api::pb::reserve::v1::network_service_client::NetworkServiceClient;
 
@@ -145,7 +145,7 @@ pub async fn run(
                     status_label(d.status).to_string(),
                 ]);
             }
-            println!("{t}");
+            print_table(&t);
             println!("{} depots", below.len() + 1);
         }
         DepotsCmd::List {
@@ -193,7 +193,7 @@ pub async fn run(
                     status_label(d.status).to_string(),
                 ]);
             }
-            println!("{t}");
+            print_table(&t);
             println!("{} depots", all.len());
         }
         DepotsCmd::Show { code } => {
@@ -238,7 +238,7 @@ pub async fn run(
             ] {
                 t.add_row(vec![k.to_string(), v]);
             }
-            println!("{t}");
+            print_table(&t);
         }
         DepotsCmd::Create(a) => {
             let contacts = a

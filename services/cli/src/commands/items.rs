@@ -1,7 +1,7 @@
 //! `reservectl items ...`: the catalogue.
 
 use crate::conn::Authed;
-use crate::output::{Format, json, table, time, yuan};
+use crate::output::{Format, json, print_table, table, time, yuan};
 use reserve_api::pb::reserve::v1 as pb;
 use reserve_api::pb::reserve::v1::catalog_service_client::CatalogServiceClient;
 
@@ -87,7 +87,7 @@ pub async fn run(cmd: ItemsCmd, ch: Authed, fmt: Format) -> anyhow::Result<()> {
                     yuan(i.unit_value_fen),
                 ]);
             }
-            println!("{t}");
+            print_table(&t);
             println!("{} items", all.len());
         }
         ItemsCmd::Show { id } => {
@@ -124,7 +124,7 @@ pub async fn run(cmd: ItemsCmd, ch: Authed, fmt: Format) -> anyhow::Result<()> {
             ] {
                 t.add_row(vec![k.to_string(), v]);
             }
-            println!("{t}");
+            print_table(&t);
         }
     }
     Ok(())

@@ -2,7 +2,7 @@
 
 use super::request_id;
 use crate::conn::Authed;
-use crate::output::{Format, json, table, time, yuan};
+use crate::output::{Format, json, print_table, table, time, yuan};
 use anyhow::{Context, bail};
 use reserve_api::pb::google::r#type::Date;
 use reserve_api::pb::reserve::v1 as pb;
@@ -482,7 +482,7 @@ fn print_lines(lines: &[pb::StockLine]) {
             note,
         ]);
     }
-    println!("{t}");
+    print_table(&t);
 }
 
 fn print_entries(entries: &[pb::LedgerEntry]) {
@@ -521,7 +521,7 @@ fn print_entries(entries: &[pb::LedgerEntry]) {
             e.id.clone(),
         ]);
     }
-    println!("{t}");
+    print_table(&t);
 }
 
 fn print_count(c: &pb::StockCount) {
@@ -566,7 +566,7 @@ fn print_count(c: &pb::StockCount) {
             yuan(l.variance_value_fen),
         ]);
     }
-    println!("{t}");
+    print_table(&t);
     println!(
         "total variance {:+} units, {}",
         c.total_variance,
@@ -832,7 +832,7 @@ pub async fn run(
                     a.reason.clone(),
                 ]);
             }
-            println!("{t}");
+            print_table(&t);
         }
         StockCmd::ApproveAdjustment { id, note } => {
             let r = c
@@ -937,7 +937,7 @@ pub async fn run(
                     a.reason.clone(),
                 ]);
             }
-            println!("{t}");
+            print_table(&t);
         }
         StockCmd::ApproveScrap { id, note } => {
             let r = c
@@ -1044,7 +1044,7 @@ pub async fn run(
                 String::new(),
                 &r.total.unwrap_or_default(),
             ));
-            println!("{t}");
+            print_table(&t);
         }
         StockCmd::Expiring {
             depot: d,
@@ -1103,7 +1103,7 @@ pub async fn run(
                     s.short_of_target.to_string(),
                 ]);
             }
-            println!("{t}");
+            print_table(&t);
         }
         StockCmd::Rotation { depot: d } => {
             let r = c
@@ -1139,7 +1139,7 @@ pub async fn run(
                     cnd.replacement_quantity.to_string(),
                 ]);
             }
-            println!("{t}");
+            print_table(&t);
         }
         StockCmd::Assets { depot: d, item } => {
             let r = c
@@ -1179,7 +1179,7 @@ pub async fn run(
                     time(a.update_time.as_ref()),
                 ]);
             }
-            println!("{t}");
+            print_table(&t);
         }
         StockCmd::Check { depot: d } => {
             let r = c

@@ -127,7 +127,7 @@ pub enum StockError {
     #[error("{0}")]
     NotReversible(String),
     /// The adjustment, application or count does not exist.
-    #[error("{kind} {id} not found")]
+    #[error("{kind}/{id} not found")]
     DocumentNotFound {
         /// What kind of document.
         kind: &'static str,
@@ -135,7 +135,7 @@ pub enum StockError {
         id: String,
     },
     /// The document is not in a state that allows the action.
-    #[error("{kind} {id} is {status}; it cannot be {action}")]
+    #[error("{kind}/{id} is {status}; it cannot be {action}")]
     InvalidTransition {
         /// What kind of document.
         kind: &'static str,
