@@ -85,6 +85,15 @@ pub fn status_text(s: &tonic::Status) -> String {
     out
 }
 
+/// Prints a table, or says so when it has no rows.
+pub fn print_table(t: &Table) {
+    if t.is_empty() {
+        println!("nothing to show");
+    } else {
+        println!("{t}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,14 +116,5 @@ mod tests {
                 .get_message_by_name("reserve.v1.ListDepotsResponse")
                 .is_some()
         );
-    }
-}
-
-/// Prints a table, or says so when it has no rows.
-pub fn print_table(t: &Table) {
-    if t.is_empty() {
-        println!("nothing to show");
-    } else {
-        println!("{t}");
     }
 }
