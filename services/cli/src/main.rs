@@ -22,6 +22,10 @@ struct Cli {
     /// Output format.
     #[arg(long, short, global = true, value_enum, default_value = "table")]
     output: Format,
+    /// Request id of a write, to retry it safely: a retry with the same id
+    /// returns the first answer and changes nothing (default: a new one).
+    #[arg(long, global = true)]
+    request_id: Option<String>,
     #[command(subcommand)]
     command: Cmd,
 }
@@ -61,13 +65,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Token(a) => commands::token::run(a),
         Cmd::Depots(c) => {
             let hint = token_scope(&cli.conn);
-            commands::depots::run(c, cli.conn.connect().await?, cli.output, hint).await
+            commands::depots::run(
+                c,
+                cli.conn.connect().await?,
+                cli.output,
+                hint,
+                cli.request_id,
+            )
+            .await
         }
         Cmd::Items(c) => commands::items::run(c, cli.conn.connect().await?, cli.output).await,
         Cmd::Audit(c) => commands::audit::run(c, cli.conn.connect().await?, cli.output).await,
         Cmd::Stock(c) => {
             let scope = token_scope(&cli.conn);
-            commands::stock::run(c, cli.conn.connect().await?, cli.output, scope).await
+            commands::stock::run(
+                c,
+                cli.conn.connect().await?,
+                cli.output,
+                scope,
+                cli.request_id,
+            )
+            .await
         }
     }
 }

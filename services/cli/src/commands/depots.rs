@@ -71,9 +71,6 @@ pub struct CreateArgs {
     /// Duty contact as "name,duty,phone"; repeat for several.
     #[arg(long = "contact")]
     contacts: Vec<String>,
-    /// Request id, to retry a create safely.
-    #[arg(long)]
-    request_id: Option<String>,
 }
 
 fn status_label(raw: i32) -> &'static str {
@@ -114,6 +111,7 @@ pub async fn run(
     ch: Authed,
     fmt: Format,
     scope_hint: Option<String>,
+    rid: Option<String>,
 ) -> anyhow::Result<()> {
     let mut c = NetworkServiceClient::new(ch);
     match cmd {
@@ -260,7 +258,7 @@ pub async fn run(
                 .collect::<Result<Vec<_>, _>>()?;
             let created = c
                 .create_depot(pb::CreateDepotRequest {
-                    request_id: request_id(&a.request_id),
+                    request_id: request_id(&rid),
                     depot: Some(pb::Depot {
                         code: a.code,
                         name: a.name,

@@ -38,9 +38,6 @@ pub enum StockCmd {
         /// Why it was wrong.
         #[arg(long)]
         reason: String,
-        /// Request id, to retry safely.
-        #[arg(long)]
-        request_id: Option<String>,
     },
     /// Propose a correction; it posts when someone else countersigns it.
     Adjust {
@@ -59,9 +56,6 @@ pub enum StockCmd {
         /// Why.
         #[arg(long)]
         reason: String,
-        /// Request id, to retry safely.
-        #[arg(long)]
-        request_id: Option<String>,
     },
     /// Adjustments of a subtree.
     Adjustments {
@@ -293,9 +287,6 @@ pub struct ReceiveArgs {
     /// Note.
     #[arg(long, default_value = "")]
     note: String,
-    /// Request id, to retry safely.
-    #[arg(long)]
-    request_id: Option<String>,
 }
 
 /// Fields of an issue.
@@ -331,9 +322,6 @@ pub struct IssueArgs {
     /// Break the reserve minimum, giving the reason (e.g. the order number).
     #[arg(long)]
     override_minimum: Option<String>,
-    /// Request id, to retry safely.
-    #[arg(long)]
-    request_id: Option<String>,
 }
 
 /// Fields of a hold.
@@ -616,6 +604,7 @@ pub async fn run(
     ch: Authed,
     fmt: Format,
     scope: Option<String>,
+    rid: Option<String>,
 ) -> anyhow::Result<()> {
     let mut c = StockServiceClient::new(ch);
     let depot = |d: Option<String>| -> anyhow::Result<String> {
@@ -646,7 +635,7 @@ pub async fn run(
         StockCmd::Receive(a) => {
             let r = c
                 .receive_stock(pb::ReceiveStockRequest {
-                    request_id: request_id(&a.request_id),
+                    request_id: request_id(&rid),
                     depot_code: depot(a.depot)?,
                     item_id: a.item,
                     lot_number: a.lot,
@@ -678,7 +667,7 @@ pub async fn run(
         StockCmd::Issue(a) => {
             let r = c
                 .issue_stock(pb::IssueStockRequest {
-                    request_id: request_id(&a.request_id),
+                    request_id: request_id(&rid),
                     depot_code: depot(a.depot)?,
                     item_id: a.item,
                     quantity: a.qty,
@@ -707,7 +696,7 @@ pub async fn run(
             let m = a.what;
             let r = c
                 .hold_stock(pb::HoldStockRequest {
-                    request_id: request_id(&None),
+                    request_id: request_id(&rid),
                     depot_code: depot(m.depot)?,
                     item_id: m.item,
                     lot_number: m.lot,
@@ -731,7 +720,7 @@ pub async fn run(
         StockCmd::Release(m) => {
             let r = c
                 .release_stock(pb::ReleaseStockRequest {
-                    request_id: request_id(&None),
+                    request_id: request_id(&rid),
                     depot_code: depot(m.depot)?,
                     item_id: m.item,
                     lot_number: m.lot,
@@ -747,11 +736,7 @@ pub async fn run(
             print_entries(&r.entries);
             print_lines(&r.lines);
         }
-        StockCmd::Reverse {
-            entry,
-            reason,
-            request_id: rid,
-        } => {
+        StockCmd::Reverse { entry, reason } => {
             let r = c
                 .reverse_entry(pb::ReverseEntryRequest {
                     request_id: request_id(&rid),
@@ -772,7 +757,6 @@ pub async fn run(
             qty,
             serials,
             reason,
-            request_id: rid,
         } => {
             let r = c
                 .create_adjustment(pb::CreateAdjustmentRequest {
@@ -837,7 +821,7 @@ pub async fn run(
         StockCmd::ApproveAdjustment { id, note } => {
             let r = c
                 .approve_adjustment(pb::ApproveAdjustmentRequest {
-                    request_id: request_id(&None),
+                    request_id: request_id(&rid),
                     adjustment_id: id,
                     note,
                 })
@@ -852,7 +836,7 @@ pub async fn run(
         StockCmd::RejectAdjustment { id, reason } => {
             let r = c
                 .reject_adjustment(pb::RejectAdjustmentRequest {
-                    request_id: request_id(&None),
+                    request_id: request_id(&rid),
                     adjustment_id: id,
                     reason,
                 })
@@ -876,7 +860,7 @@ pub async fn run(
         } => {
             let r = c
                 .create_scrap_application(pb::CreateScrapApplicationRequest {
-                    request_id: request_id(&None),
+                    request_id: request_id(&rid),
                     depot_code: depot(None)?,
                     item_id: item,
                     lot_number: lot,
@@ -942,7 +926,7 @@ pub async fn run(
         StockCmd::ApproveScrap { id, note } => {
             let r = c
                 .approve_scrap_application(pb::ApproveScrapApplicationRequest {
-                    request_id: request_id(&None),
+                    request_id: request_id(&rid),
                     application_id: id,
                     note,
                 })
@@ -956,7 +940,7 @@ pub async fn run(
         StockCmd::RejectScrap { id, reason } => {
             let r = c
                 .reject_scrap_application(pb::RejectScrapApplicationRequest {
-                    request_id: request_id(&None),
+                    request_id: request_id(&rid),
                     application_id: id,
                     reason,
                 })
@@ -967,7 +951,7 @@ pub async fn run(
             }
             print_entries(&r.entry.into_iter().collect::<Vec<_>>());
         }
-        StockCmd::Count(cc) => return count(&mut c, cc, fmt, depot(None).ok()).await,
+        StockCmd::Count(cc) => return count(&mut c, cc, fmt, depot(None).ok(), rid).await,
         StockCmd::Ledger {
             depot: d,
             item,
@@ -1219,11 +1203,12 @@ async fn count(
     cmd: CountCmd,
     fmt: Format,
     scope: Option<String>,
+    rid: Option<String>,
 ) -> anyhow::Result<()> {
     let count = match cmd {
         CountCmd::Open { items, note } => {
             c.open_stock_count(pb::OpenStockCountRequest {
-                request_id: request_id(&None),
+                request_id: request_id(&rid),
                 depot_code: scope.context("no scope depot in the token")?,
                 item_ids: items,
                 note,
@@ -1234,7 +1219,7 @@ async fn count(
         }
         CountCmd::Record { id, lines, seen } => {
             c.record_count_lines(pb::RecordCountLinesRequest {
-                request_id: request_id(&None),
+                request_id: request_id(&rid),
                 count_id: id,
                 lines: lines
                     .iter()
@@ -1248,7 +1233,7 @@ async fn count(
         }
         CountCmd::Submit { id } => {
             c.submit_stock_count(pb::SubmitStockCountRequest {
-                request_id: request_id(&None),
+                request_id: request_id(&rid),
                 count_id: id,
             })
             .await?
@@ -1258,7 +1243,7 @@ async fn count(
         CountCmd::Approve { id, note } => {
             let r = c
                 .approve_stock_count(pb::ApproveStockCountRequest {
-                    request_id: request_id(&None),
+                    request_id: request_id(&rid),
                     count_id: id,
                     note,
                 })
@@ -1271,7 +1256,7 @@ async fn count(
         }
         CountCmd::Cancel { id, reason } => {
             c.cancel_stock_count(pb::CancelStockCountRequest {
-                request_id: request_id(&None),
+                request_id: request_id(&rid),
                 count_id: id,
                 reason,
             })
