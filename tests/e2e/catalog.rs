@@ -145,7 +145,7 @@ async fn an_item_is_created_listed_updated_and_its_history_audited() {
     assert_eq!(newest.actor, "admin-sy");
     assert_eq!(newest.method, "/reserve.v1.CatalogService/UpdateItem");
     assert_eq!(newest.actor_roles, vec![pb::Role::Admin as i32]);
-    let changes: serde_json::Value = serde_json::from_str(&newest.changes_json).unwrap();
+    let changes = reserve_tests::struct_json(newest.changes.as_ref().unwrap());
     assert_eq!(
         changes["unit_value_fen"],
         serde_json::json!([1_500_000, 1_450_000])

@@ -5,6 +5,7 @@
 
 mod authz;
 mod catalog;
+mod defects;
 mod model;
 mod network;
 mod race;

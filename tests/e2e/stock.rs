@@ -177,7 +177,7 @@ async fn a_retried_receipt_posts_once() {
 }
 
 #[tokio::test]
-async fn a_count_approved_after_later_movements_ends_at_counted_plus_those_movements() {
+async fn a_count_posts_counted_minus_on_hand_at_recording_and_keeps_later_movements() {
     let app = TestApp::with_demo().await;
     let mut k1 = app.keeper("keeper-1", ZS);
     let mut k2 = app.keeper("keeper-2", ZS);
@@ -207,12 +207,6 @@ async fn a_count_approved_after_later_movements_ends_at_counted_plus_those_movem
         .unwrap_err();
     assert_eq!(reason(&err).as_deref(), Some("COUNT_IN_PROGRESS"));
 
-    // Stock keeps moving during the count.
-    k1.issue_stock(issue_req("quilt-summer", 20, ""))
-        .await
-        .unwrap();
-    receive(&mut k1, "tent-36m2", "T1", 5, None).await;
-
     let counted = |item: &str, lot: &str, n: i64| pb::CountedLine {
         item_id: item.into(),
         lot_number: lot.into(),
@@ -220,14 +214,22 @@ async fn a_count_approved_after_later_movements_ends_at_counted_plus_those_movem
         serial_numbers: vec![],
     };
     k1.record_count_lines(pb::RecordCountLinesRequest {
+        etag: String::new(),
         request_id: rid(),
         count_id: count.id.clone(),
         lines: vec![counted("quilt-summer", "Q1", 97)],
     })
     .await
     .unwrap();
+    // Stock keeps moving during the count: 20 quilts leave after they were
+    // counted, 5 tents arrive before they are.
+    k1.issue_stock(issue_req("quilt-summer", 20, ""))
+        .await
+        .unwrap();
+    receive(&mut k1, "tent-36m2", "T1", 5, None).await;
     let err = k1
         .submit_stock_count(pb::SubmitStockCountRequest {
+            etag: String::new(),
             request_id: rid(),
             count_id: count.id.clone(),
         })
@@ -235,13 +237,15 @@ async fn a_count_approved_after_later_movements_ends_at_counted_plus_those_movem
         .unwrap_err();
     assert_eq!(reason(&err).as_deref(), Some("COUNT_INCOMPLETE"));
     k1.record_count_lines(pb::RecordCountLinesRequest {
+        etag: String::new(),
         request_id: rid(),
         count_id: count.id.clone(),
-        lines: vec![counted("tent-36m2", "T1", 31)],
+        lines: vec![counted("tent-36m2", "T1", 36)],
     })
     .await
     .unwrap();
     k1.submit_stock_count(pb::SubmitStockCountRequest {
+        etag: String::new(),
         request_id: rid(),
         count_id: count.id.clone(),
     })
@@ -249,6 +253,7 @@ async fn a_count_approved_after_later_movements_ends_at_counted_plus_those_movem
     .unwrap();
     let err = k1
         .approve_stock_count(pb::ApproveStockCountRequest {
+            etag: String::new(),
             request_id: rid(),
             count_id: count.id.clone(),
             note: String::new(),
@@ -262,6 +267,7 @@ async fn a_count_approved_after_later_movements_ends_at_counted_plus_those_movem
     );
     let done = k2
         .approve_stock_count(pb::ApproveStockCountRequest {
+            etag: String::new(),
             request_id: rid(),
             count_id: count.id.clone(),
             note: "复核无误".into(),
@@ -273,12 +279,27 @@ async fn a_count_approved_after_later_movements_ends_at_counted_plus_those_movem
     assert_eq!(report.status, pb::CountStatus::Approved as i32);
     let q = report.lines.iter().find(|l| l.lot_number == "Q1").unwrap();
     assert_eq!(
-        (q.expected, q.counted, q.variance, q.on_hand_at_approval),
-        (100, Some(97), -3, Some(80))
+        (
+            q.expected,
+            q.on_hand_at_record,
+            q.counted,
+            q.variance,
+            q.on_hand_at_approval
+        ),
+        (100, Some(100), Some(97), -3, Some(80))
     );
     assert_eq!(q.variance_value_fen, -3 * 12_000);
     let t = report.lines.iter().find(|l| l.lot_number == "T1").unwrap();
-    assert_eq!((t.variance, t.on_hand_at_approval), (1, Some(35)));
+    assert_eq!(
+        (
+            t.expected,
+            t.moved_since_snapshot,
+            t.on_hand_at_record,
+            t.variance
+        ),
+        (30, 5, Some(35), 1)
+    );
+    assert_eq!(t.on_hand_at_approval, Some(35));
     assert_eq!(report.total_variance, -2);
     assert_eq!(done.entries.len(), 2);
     assert!(
@@ -290,12 +311,12 @@ async fn a_count_approved_after_later_movements_ends_at_counted_plus_those_movem
     assert_eq!(
         lines(&mut k1, "quilt-summer").await[0].1,
         77,
-        "97 counted - 20 issued since"
+        "97 counted, then 20 issued"
     );
     assert_eq!(
         lines(&mut k1, "tent-36m2").await[0].1,
         36,
-        "31 counted + 5 received since"
+        "5 received, then 36 counted"
     );
     app.assert_ledger_consistent().await;
     app.stop().await.unwrap();
@@ -329,6 +350,7 @@ async fn an_adjustment_posts_only_with_a_second_signature() {
         "nothing posts before countersigning"
     );
     let approve = |id: &str| pb::ApproveAdjustmentRequest {
+        etag: String::new(),
         request_id: rid(),
         adjustment_id: id.into(),
         note: String::new(),
@@ -370,6 +392,7 @@ async fn an_adjustment_posts_only_with_a_second_signature() {
         .unwrap();
     let withdrawn = k1
         .reject_adjustment(pb::RejectAdjustmentRequest {
+            etag: String::new(),
             request_id: rid(),
             adjustment_id: adj2.id.clone(),
             reason: "录入错误".into(),
@@ -442,12 +465,14 @@ async fn scrapping_is_decided_by_the_owning_tier_and_its_units_are_held_meanwhil
             item_id: "quilt-cotton".into(),
             lot_number: "Q-CITY".into(),
             quantity: 10,
+            reason: "晾晒后完好".into(),
             ..Default::default()
         })
         .await
         .unwrap_err();
-    assert_eq!(reason(&err).as_deref(), Some("HELD_FOR_SCRAP"));
+    assert_eq!(reason(&err).as_deref(), Some("HELD_BY_DOCUMENT"));
     let decide = |id: &str| pb::ApproveScrapApplicationRequest {
+        etag: String::new(),
         request_id: rid(),
         application_id: id.into(),
         note: "同意报废".into(),
@@ -512,6 +537,7 @@ async fn scrapping_is_decided_by_the_owning_tier_and_its_units_are_held_meanwhil
         .unwrap();
     city.clone()
         .reject_scrap_application(pb::RejectScrapApplicationRequest {
+            etag: String::new(),
             request_id: rid(),
             application_id: app2.id.clone(),
             reason: "复检合格".into(),

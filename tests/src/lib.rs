@@ -274,7 +274,7 @@ impl TestApp {
         );
         let all = self
             .store
-            .check_integrity(&reserve_core::authz::DepotPath::from_stored("/".into()))
+            .check_integrity(&reserve_core::depot::DepotPath::from_stored("/".into()))
             .await
             .unwrap();
         assert!(
@@ -409,8 +409,35 @@ pub fn depot(code: &str, tier: pb::Tier, parent: &str, division: &str) -> pb::De
         tier: tier as i32,
         parent_code: parent.into(),
         division_code: division.into(),
-        latitude: 32.6,
-        longitude: 110.8,
+        location: Some(pb::Place {
+            lat_lng: Some(reserve_api::pb::google::r#type::LatLng {
+                latitude: 32.6,
+                longitude: 110.8,
+            }),
+            address: String::new(),
+        }),
         ..Default::default()
     }
+}
+
+/// A `google.protobuf.Struct` as JSON, whole numbers as integers.
+pub fn struct_json(s: &prost_types::Struct) -> serde_json::Value {
+    fn value(v: &prost_types::Value) -> serde_json::Value {
+        use prost_types::value::Kind;
+        match &v.kind {
+            None | Some(Kind::NullValue(_)) => serde_json::Value::Null,
+            Some(Kind::BoolValue(b)) => serde_json::Value::Bool(*b),
+            Some(Kind::NumberValue(n)) if n.fract() == 0.0 => serde_json::Value::from(*n as i64),
+            Some(Kind::NumberValue(n)) => serde_json::Value::from(*n),
+            Some(Kind::StringValue(s)) => serde_json::Value::String(s.clone()),
+            Some(Kind::ListValue(l)) => l.values.iter().map(value).collect(),
+            Some(Kind::StructValue(s)) => struct_json(s),
+        }
+    }
+    serde_json::Value::Object(
+        s.fields
+            .iter()
+            .map(|(k, v)| (k.clone(), value(v)))
+            .collect(),
+    )
 }

@@ -40,7 +40,7 @@ fn event_pb(e: AuditEvent) -> pb::AuditEvent {
         resource: e.resource,
         depot_code: e.depot_code,
         request_id: e.request_id,
-        changes_json: e.changes,
+        changes: Some(crate::wire::json_struct(&e.changes)),
     }
 }
 

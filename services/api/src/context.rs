@@ -1,9 +1,12 @@
 //! What every service handler shares: the store, the clock, and the checks
 //! of who is calling and where they may act.
 
-use crate::error::{invalid, status_of_store};
-use reserve_core::authz::{Action, DepotPath, Principal};
-use reserve_core::depot::DepotCode;
+use crate::error::{invalid, invalid_all, status_of_kind, status_of_store};
+use reserve_core::Failure;
+use reserve_core::Violations;
+use reserve_core::authz::scope::{covers, missing_scope};
+use reserve_core::authz::{Action, Principal};
+use reserve_core::depot::{DepotCode, DepotPath};
 use reserve_core::request::RequestId;
 use reserve_core::time::Clock;
 use reserve_store::{Store, WriteMeta};
@@ -65,13 +68,12 @@ impl Ctx {
             .into_iter()
             .next()
             .map(|(_, path)| path)
-            .ok_or_else(|| {
-                Status::permission_denied(format!("your scope depot {} does not exist", p.scope))
-            })
+            .ok_or_else(|| status_of_kind(missing_scope(p).kind()))
     }
 
-    /// Checks that `target` exists and lies in the caller's subtree; returns
-    /// its path. NOT_FOUND if it does not exist, PERMISSION_DENIED if outside.
+    /// Checks that `target` exists and lies in the caller's subtree (the rule
+    /// is [`covers`]); returns its path. NOT_FOUND if it does not exist,
+    /// PERMISSION_DENIED if outside.
     pub async fn in_scope(&self, p: &Principal, target: &DepotCode) -> Result<DepotPath, Status> {
         let found = self
             .store
@@ -84,18 +86,36 @@ impl Ctx {
                 .find(|(code, _)| code == c)
                 .map(|(_, p)| p.clone())
         };
-        let scope = path_of(&p.scope).ok_or_else(|| {
-            Status::permission_denied(format!("your scope depot {} does not exist", p.scope))
-        })?;
-        let target_path = path_of(target)
-            .ok_or_else(|| Status::not_found(format!("depots/{target} not found")))?;
-        if scope.covers(&target_path) {
-            Ok(target_path)
-        } else {
-            Err(Status::permission_denied(format!(
-                "depot {target} is outside your scope ({} and below)",
-                p.scope
-            )))
+        let scope = path_of(&p.scope);
+        let target_path = match path_of(target) {
+            Some(t) => t,
+            None if scope.is_none() => return Err(status_of_kind(missing_scope(p).kind())),
+            None => return Err(Status::not_found(format!("depots/{target} not found"))),
+        };
+        covers(p, scope.as_ref(), target, &target_path).map_err(|d| status_of_kind(d.kind()))?;
+        Ok(target_path)
+    }
+
+    /// The metadata of a write whose request parsed as `parsed`: the request
+    /// id's rule and the request's own rules are reported together.
+    pub fn write<M: prost::Message, T>(
+        &self,
+        actor: Principal,
+        request_id: &str,
+        method: &str,
+        request: &M,
+        parsed: Result<T, Violations>,
+    ) -> Result<(T, WriteMeta), Status> {
+        let mut v = match &parsed {
+            Ok(_) => Violations::new(),
+            Err(v) => v.clone(),
+        };
+        if let Err(e) = RequestId::parse(request_id) {
+            v.add("request_id", e);
+        }
+        match parsed {
+            Ok(t) if v.is_empty() => Ok((t, self.write_meta(actor, request_id, method, request)?)),
+            _ => Err(invalid_all(v)),
         }
     }
 

@@ -17,6 +17,10 @@ pub mod wire;
 pub mod pb {
     /// Vendored googleapis types.
     pub mod google {
+        /// `google.api`.
+        pub mod api {
+            tonic::include_proto!("google.api");
+        }
         /// `google.type`.
         pub mod r#type {
             tonic::include_proto!("google.r#type");

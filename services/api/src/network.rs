@@ -41,9 +41,7 @@ pub fn depot_pb(d: &Depot) -> pb::Depot {
             .map(|p| p.as_str().to_string())
             .unwrap_or_default(),
         division_code: d.division.as_str().to_string(),
-        latitude: d.location.latitude,
-        longitude: d.location.longitude,
-        address: d.address.clone(),
+        location: Some(crate::wire::place_pb(&d.location, &d.address)),
         storage_area_m2: d.storage_area_m2,
         operating_unit: d.operating_unit.clone(),
         owning_tier: tier(d.owning_tier),
@@ -80,9 +78,7 @@ fn draft_of(d: &pb::Depot) -> DepotDraft {
         tier,
         parent_code,
         division_code,
-        latitude,
-        longitude,
-        address,
+        location,
         storage_area_m2,
         operating_unit,
         owning_tier,
@@ -98,9 +94,20 @@ fn draft_of(d: &pb::Depot) -> DepotDraft {
         tier: *tier,
         parent_code: parent_code.trim().to_string(),
         division_code: division_code.clone(),
-        latitude: *latitude,
-        longitude: *longitude,
-        address: address.clone(),
+        latitude: location
+            .as_ref()
+            .and_then(|l| l.lat_lng.as_ref())
+            .map(|l| l.latitude)
+            .unwrap_or_default(),
+        longitude: location
+            .as_ref()
+            .and_then(|l| l.lat_lng.as_ref())
+            .map(|l| l.longitude)
+            .unwrap_or_default(),
+        address: location
+            .as_ref()
+            .map(|l| l.address.clone())
+            .unwrap_or_default(),
         storage_area_m2: *storage_area_m2,
         operating_unit: operating_unit.clone(),
         owning_tier: *owning_tier,

@@ -1,9 +1,12 @@
-//! Conversions shared by every service: times and enumerations.
+//! Conversions shared by every service: times, enumerations, places and
+//! JSON documents.
 
 use crate::error::invalid;
+use crate::pb::google::r#type::LatLng;
 use crate::pb::reserve::v1 as pb;
 use prost_types::Timestamp;
 use reserve_core::authz::Role;
+use reserve_core::depot::GeoPoint;
 use reserve_core::request::PageSize;
 use reserve_core::tier::Tier;
 use reserve_core::time::UtcMillis;
@@ -31,6 +34,50 @@ pub fn millis(ts: Option<&Timestamp>, field: &str) -> Result<Option<UtcMillis>, 
             .map(Some)
             .ok_or_else(|| invalid(field, "is out of range")),
     }
+}
+
+/// A place on the wire.
+pub fn place_pb(p: &GeoPoint, address: &str) -> pb::Place {
+    pb::Place {
+        lat_lng: Some(LatLng {
+            latitude: p.latitude,
+            longitude: p.longitude,
+        }),
+        address: address.to_string(),
+    }
+}
+
+/// A JSON text (an audit event's changes) as a `google.protobuf.Struct`;
+/// anything but an object is wrapped as `{"value": ...}`.
+pub fn json_struct(raw: &str) -> prost_types::Struct {
+    match serde_json::from_str::<serde_json::Value>(raw) {
+        Ok(serde_json::Value::Object(m)) => prost_types::Struct {
+            fields: m.into_iter().map(|(k, v)| (k, json_value(v))).collect(),
+        },
+        Ok(other) => prost_types::Struct {
+            fields: [("value".to_string(), json_value(other))]
+                .into_iter()
+                .collect(),
+        },
+        Err(_) => prost_types::Struct::default(),
+    }
+}
+
+fn json_value(v: serde_json::Value) -> prost_types::Value {
+    use prost_types::value::Kind;
+    let kind = match v {
+        serde_json::Value::Null => Kind::NullValue(0),
+        serde_json::Value::Bool(b) => Kind::BoolValue(b),
+        serde_json::Value::Number(n) => Kind::NumberValue(n.as_f64().unwrap_or_default()),
+        serde_json::Value::String(s) => Kind::StringValue(s),
+        serde_json::Value::Array(a) => Kind::ListValue(prost_types::ListValue {
+            values: a.into_iter().map(json_value).collect(),
+        }),
+        serde_json::Value::Object(m) => Kind::StructValue(prost_types::Struct {
+            fields: m.into_iter().map(|(k, v)| (k, json_value(v))).collect(),
+        }),
+    };
+    prost_types::Value { kind: Some(kind) }
 }
 
 /// A tier on the wire.
@@ -66,6 +113,20 @@ pub fn page_size(raw: i32) -> Result<PageSize, Status> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn audit_changes_become_a_struct_with_nested_values() {
+        let s = json_struct(r#"{"status": ["pending", "approved"], "n": 3, "x": null}"#);
+        let status = s.fields["status"].kind.clone();
+        assert!(
+            matches!(status, Some(prost_types::value::Kind::ListValue(l)) if l.values.len() == 2)
+        );
+        assert_eq!(
+            s.fields["n"].kind,
+            Some(prost_types::value::Kind::NumberValue(3.0))
+        );
+        assert!(json_struct("not json").fields.is_empty());
+    }
 
     #[test]
     fn timestamps_round_trip_including_before_1970() {

@@ -16,7 +16,8 @@ use reserve_api::pb::reserve::v1::stock_service_client::StockServiceClient;
 use reserve_core::authz::{Principal, Role};
 use reserve_core::depot::DepotCode;
 use reserve_core::request::RequestId;
-use reserve_core::stock::movement::{Issue, IssueDraft, Receipt, ReceiptDraft};
+use reserve_core::stock::issue::{Issue, IssueDraft};
+use reserve_core::stock::receipt::{Receipt, ReceiptDraft};
 use reserve_core::time::{Clock, SystemClock};
 use reserve_store::{Store, StoreOptions, WriteMeta};
 use sqlx::Connection;
@@ -479,7 +480,7 @@ async fn bench(a: &Args, url: &str, baseline: Option<f64>) -> anyhow::Result<()>
         }
     }
     let report = store
-        .check_integrity(&reserve_core::authz::DepotPath::from_stored("/".into()))
+        .check_integrity(&reserve_core::depot::DepotPath::from_stored("/".into()))
         .await?;
     println!(
         "integrity: {} lines, {} entries, {} differences",

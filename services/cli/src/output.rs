@@ -94,6 +94,33 @@ pub fn print_table(t: &Table) {
     }
 }
 
+/// A `google.protobuf.Struct` (an audit event's changes) as compact JSON text.
+pub fn struct_json(s: Option<&prost_types::Struct>) -> String {
+    fn value(v: &prost_types::Value) -> serde_json::Value {
+        use prost_types::value::Kind;
+        match &v.kind {
+            None | Some(Kind::NullValue(_)) => serde_json::Value::Null,
+            Some(Kind::BoolValue(b)) => serde_json::Value::Bool(*b),
+            Some(Kind::NumberValue(n)) if n.fract() == 0.0 && n.abs() < 9.0e15 => {
+                serde_json::Value::from(*n as i64)
+            }
+            Some(Kind::NumberValue(n)) => serde_json::Value::from(*n),
+            Some(Kind::StringValue(s)) => serde_json::Value::String(s.clone()),
+            Some(Kind::ListValue(l)) => l.values.iter().map(value).collect(),
+            Some(Kind::StructValue(s)) => object(s),
+        }
+    }
+    fn object(s: &prost_types::Struct) -> serde_json::Value {
+        serde_json::Value::Object(
+            s.fields
+                .iter()
+                .map(|(k, v)| (k.clone(), value(v)))
+                .collect(),
+        )
+    }
+    s.map(|s| object(s).to_string()).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

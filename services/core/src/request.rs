@@ -39,13 +39,13 @@ impl PageSize {
     /// The largest page a caller may ask for.
     pub const MAX: u32 = 1000;
 
-    /// Zero means the default; negative or above the maximum is refused.
+    /// Zero means the default; above the maximum is cut to the maximum
+    /// (AIP-158); negative is refused.
     pub fn parse(raw: i32) -> Result<Self, String> {
         match raw {
             0 => Ok(Self(Self::DEFAULT)),
             n if n < 0 => Err("must not be negative".into()),
-            n if n as u32 > Self::MAX => Err(format!("must be at most {}", Self::MAX)),
-            n => Ok(Self(n as u32)),
+            n => Ok(Self((n as u32).min(Self::MAX))),
         }
     }
 
@@ -96,10 +96,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn page_size_defaults_to_fifty_and_caps_at_a_thousand() {
+    fn page_size_defaults_to_fifty_and_is_cut_to_a_thousand() {
         assert_eq!(PageSize::parse(0).unwrap().get(), 50);
         assert_eq!(PageSize::parse(1000).unwrap().get(), 1000);
-        assert!(PageSize::parse(1001).is_err());
+        assert_eq!(PageSize::parse(1001).unwrap().get(), 1000);
+        assert_eq!(PageSize::parse(i32::MAX).unwrap().get(), 1000);
         assert!(PageSize::parse(-1).is_err());
     }
 

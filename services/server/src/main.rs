@@ -164,21 +164,30 @@ async fn main() -> anyhow::Result<()> {
             init_logging(LogFormat::Pretty);
             let store = open(&db).await?;
             let report = store
-                .check_integrity(&reserve_core::authz::DepotPath::from_stored("/".into()))
+                .check_integrity(&reserve_core::depot::DepotPath::from_stored("/".into()))
                 .await?;
             store.close().await;
             println!(
-                "checked {} stock lines against {} ledger entries",
-                report.lines_checked, report.entries_checked
+                "checked {} stock lines against {} ledger entries, and {} open documents",
+                report.lines_checked, report.entries_checked, report.documents_checked
             );
             if report.issues.is_empty() {
-                println!("every balance matches the ledger");
+                println!("every balance matches the ledger and every document's share");
                 return Ok(());
             }
             for i in &report.issues {
                 println!(
-                    "MISMATCH depot {} item {} lot {}: {} stored {} but the ledger says {}",
-                    i.depot, i.item, i.lot, i.figure, i.stored, i.recomputed
+                    "MISMATCH depot {} item {} lot {}{}: {:?} stored {} but recomputed {}",
+                    i.depot,
+                    i.item,
+                    i.lot_number,
+                    i.subject
+                        .as_deref()
+                        .map(|s| format!(" ({s})"))
+                        .unwrap_or_default(),
+                    i.figure,
+                    i.stored,
+                    i.recomputed
                 );
             }
             std::process::exit(1);

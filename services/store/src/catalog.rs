@@ -7,12 +7,11 @@ use crate::page::{self, Page};
 use crate::sql::{Arg, Sql};
 use crate::write::{Op, WriteMeta, Written};
 use reserve_core::audit::{self, AuditRecord};
-use reserve_core::authz::DepotPath;
+use reserve_core::depot::DepotPath;
 use reserve_core::depot::{DepotCode, DepotStatus};
 use reserve_core::item::{Item, ItemCode, ItemDraft, ItemError, ItemId, NewItem, Tracking};
 use reserve_core::norm::{NewNorm, NormError, ReserveNorm};
 use reserve_core::request::PageSize;
-use reserve_core::time::UtcMillis;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, FromRow};
 use std::sync::LazyLock;
@@ -331,8 +330,9 @@ impl Op for CreateItem {
     async fn apply(
         &self,
         tx: &mut AnyConnection,
-        now: UtcMillis,
+        meta: &WriteMeta,
     ) -> crate::write::Applied<Item, ItemError> {
+        let now = meta.now;
         if load_item(tx, self.new.id.as_str()).await?.is_some() {
             return Err(OpError::Rule(ItemError::AlreadyExists(self.new.id.clone())));
         }
@@ -362,8 +362,9 @@ impl Op for UpdateItem {
     async fn apply(
         &self,
         tx: &mut AnyConnection,
-        now: UtcMillis,
+        meta: &WriteMeta,
     ) -> crate::write::Applied<Item, ItemError> {
+        let now = meta.now;
         let current = load_item(tx, self.id.as_str())
             .await?
             .ok_or_else(|| OpError::Rule(ItemError::NotFound(self.id.clone())))?;
@@ -386,7 +387,12 @@ impl Op for UpdateItem {
             ..n.into_item(current.owner.clone(), current.created_at)
         };
         if write_item(tx, &updated, false).await? != 1 {
-            return Err(stale(current.version));
+            // Changed since it was read: refused if the caller named a
+            // version, else run again on the new one.
+            return Err(match self.etag {
+                Some(sent) => stale(sent),
+                None => OpError::Store(crate::error::StoreError::Conflict),
+            });
         }
         let audit = item_audit(&updated, audit::diff(&current, &updated));
         Ok((updated, audit))
@@ -405,8 +411,9 @@ impl Op for SetNorm {
     async fn apply(
         &self,
         tx: &mut AnyConnection,
-        now: UtcMillis,
+        meta: &WriteMeta,
     ) -> crate::write::Applied<ReserveNorm, NormError> {
+        let now = meta.now;
         let n = &self.norm;
         let depot = load_depot(tx, n.depot.as_str())
             .await?
@@ -475,7 +482,10 @@ impl Op for SetNorm {
             .rows_affected()
         };
         if written != 1 {
-            return Err(stale());
+            return Err(match self.etag {
+                Some(_) => stale(),
+                None => OpError::Store(crate::error::StoreError::Conflict),
+            });
         }
         let changes = match &current {
             Some(c) => audit::diff(c, &norm),

@@ -6,14 +6,12 @@ use crate::page::{self, Page};
 use crate::sql::{Arg, Sql};
 use crate::write::{Op, WriteMeta, Written};
 use reserve_core::audit::{self, AuditRecord};
-use reserve_core::authz::DepotPath;
 use reserve_core::depot::{
-    Contact, Depot, DepotCode, DepotError, DepotPatch, DepotStatus, DivisionCode, GeoPoint,
-    NewDepot, check_close, check_etag,
+    Contact, Depot, DepotCode, DepotError, DepotPatch, DepotPath, DepotStatus, DivisionCode,
+    GeoPoint, NewDepot, check_close, check_etag,
 };
 use reserve_core::request::PageSize;
 use reserve_core::tier::Tier;
-use reserve_core::time::UtcMillis;
 use sqlx::AnyConnection;
 use sqlx::FromRow;
 use sqlx::any::AnyRow;
@@ -89,6 +87,85 @@ pub(crate) async fn load_depot(
         .fetch_optional(&mut *conn)
         .await?;
     row.as_ref().map(depot_from).transpose()
+}
+
+/// Reads one depot and locks it against closing until the transaction ends:
+/// a share lock on PostgreSQL (closing takes the row exclusively first), and
+/// nothing more on SQLite, whose write transactions run one at a time. Every
+/// write that brings stock into a depot reads it this way.
+pub(crate) async fn load_depot_for_stock(
+    conn: &mut AnyConnection,
+    code: &str,
+) -> Result<Option<Depot>, StoreError> {
+    static SHARED: LazyLock<String> =
+        LazyLock::new(|| format!("SELECT {DEPOT_COLUMNS} FROM depots WHERE code = $1 FOR SHARE"));
+    if conn.backend_name() != "PostgreSQL" {
+        return load_depot(conn, code).await;
+    }
+    let row = sqlx::query(&SHARED)
+        .bind(code)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(depot_from).transpose()
+}
+
+/// Reads one depot and locks it for a change of the tree: closing it, or
+/// hanging a depot under it. On PostgreSQL this waits for every write that
+/// holds it with [`load_depot_for_stock`].
+async fn load_depot_for_update(
+    conn: &mut AnyConnection,
+    code: &str,
+) -> Result<Option<Depot>, StoreError> {
+    static LOCKED: LazyLock<String> =
+        LazyLock::new(|| format!("SELECT {DEPOT_COLUMNS} FROM depots WHERE code = $1 FOR UPDATE"));
+    if conn.backend_name() != "PostgreSQL" {
+        return load_depot(conn, code).await;
+    }
+    let row = sqlx::query(&LOCKED)
+        .bind(code)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(depot_from).transpose()
+}
+
+/// Takes the network's one structure lock: creating, moving and closing
+/// depots run one at a time, so none of them reads a path or a parent that
+/// another is rewriting. They are rare, administrative changes.
+async fn lock_tree(conn: &mut AnyConnection) -> Result<(), StoreError> {
+    sqlx::query("UPDATE network_tree_lock SET changes = changes + 1 WHERE id = 1")
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The caller's scope depot (path and tier) and the path of `target`, read
+/// inside the transaction that acts on them.
+pub(crate) async fn load_scope_and_path(
+    conn: &mut AnyConnection,
+    scope: &DepotCode,
+    target: &DepotCode,
+) -> Result<(Option<reserve_core::authz::Scope>, Option<DepotPath>), StoreError> {
+    let rows: Vec<(String, String, i64)> =
+        sqlx::query_as("SELECT code, path, tier FROM depots WHERE code = $1 OR code = $2")
+            .bind(scope.as_str())
+            .bind(target.as_str())
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut out = (None, None);
+    for (code, path, tier) in rows {
+        let path = DepotPath::from_stored(path);
+        if code == scope.as_str() {
+            out.0 = Some(reserve_core::authz::Scope {
+                path: path.clone(),
+                tier: Tier::from_number(tier)
+                    .ok_or_else(|| StoreError::Corrupt(format!("depot {code}: tier")))?,
+            });
+        }
+        if code == target.as_str() {
+            out.1 = Some(path);
+        }
+    }
+    Ok(out)
 }
 
 /// Filters of a depot list.
@@ -345,6 +422,20 @@ async fn store_depot(
     Ok(n == 1)
 }
 
+/// The answer when the row changed between reading and writing it: with an
+/// etag the caller asked for that version, so the change is refused; without
+/// one the transaction is simply run again on the new version.
+fn stale(d: &Depot, sent: Option<i64>) -> OpError<DepotError> {
+    match sent {
+        Some(sent) => OpError::Rule(DepotError::StaleEtag {
+            depot: d.code.clone(),
+            sent,
+            current: d.version + 1,
+        }),
+        None => OpError::Store(StoreError::Conflict),
+    }
+}
+
 fn depot_audit(d: &Depot, changes: serde_json::Value) -> AuditRecord {
     AuditRecord {
         resource: format!("depots/{}", d.code),
@@ -364,14 +455,16 @@ impl Op for CreateDepot {
     async fn apply(
         &self,
         tx: &mut AnyConnection,
-        now: UtcMillis,
+        meta: &WriteMeta,
     ) -> crate::write::Applied<Depot, DepotError> {
+        let now = meta.now;
         let new = &self.new;
+        lock_tree(tx).await?;
         if load_depot(tx, new.code.as_str()).await?.is_some() {
             return Err(OpError::Rule(DepotError::AlreadyExists(new.code.clone())));
         }
         let parent = match &new.parent {
-            Some(p) => load_depot(tx, p.as_str()).await?,
+            Some(p) => load_depot_for_update(tx, p.as_str()).await?,
             None => None,
         };
         let path = new.place_under(parent.as_ref()).map_err(OpError::Rule)?;
@@ -400,9 +493,11 @@ impl Op for UpdateDepot {
     async fn apply(
         &self,
         tx: &mut AnyConnection,
-        now: UtcMillis,
+        meta: &WriteMeta,
     ) -> crate::write::Applied<Depot, DepotError> {
-        let current = load_depot(tx, self.code.as_str())
+        let now = meta.now;
+        lock_tree(tx).await?;
+        let current = load_depot_for_update(tx, self.code.as_str())
             .await?
             .ok_or_else(|| OpError::Rule(DepotError::NotFound(self.code.clone())))?;
         check_etag(&current.code, self.etag, current.version).map_err(OpError::Rule)?;
@@ -411,7 +506,7 @@ impl Op for UpdateDepot {
             .check(&current)
             .map_err(|v| OpError::Rule(v.into()))?;
         let parent = match &change.after.parent {
-            Some(p) => load_depot(tx, p.as_str()).await?,
+            Some(p) => load_depot_for_update(tx, p.as_str()).await?,
             None => None,
         };
         let child_divisions: Vec<DivisionCode> = if change.division_changes {
@@ -449,11 +544,7 @@ impl Op for UpdateDepot {
             updated_at: now,
         };
         if !store_depot(tx, &updated, current.version).await? {
-            return Err(OpError::Rule(DepotError::StaleEtag {
-                depot: current.code.clone(),
-                sent: current.version,
-                current: current.version + 1,
-            }));
+            return Err(stale(&current, self.etag));
         }
         if change.moves {
             // Rewrite the paths of the whole subtree below the moved depot.
@@ -487,9 +578,13 @@ impl Op for CloseDepot {
     async fn apply(
         &self,
         tx: &mut AnyConnection,
-        now: UtcMillis,
+        meta: &WriteMeta,
     ) -> crate::write::Applied<Depot, DepotError> {
-        let current = load_depot(tx, self.code.as_str())
+        let now = meta.now;
+        lock_tree(tx).await?;
+        // Exclusive on PostgreSQL: receipts in flight finish first, and later
+        // ones find the depot closed.
+        let current = load_depot_for_update(tx, self.code.as_str())
             .await?
             .ok_or_else(|| OpError::Rule(DepotError::NotFound(self.code.clone())))?;
         check_etag(&current.code, self.etag, current.version).map_err(OpError::Rule)?;
@@ -512,11 +607,7 @@ impl Op for CloseDepot {
             ..current.clone()
         };
         if !store_depot(tx, &closed, current.version).await? {
-            return Err(OpError::Rule(DepotError::StaleEtag {
-                depot: current.code.clone(),
-                sent: current.version,
-                current: current.version + 1,
-            }));
+            return Err(stale(&closed, self.etag));
         }
         let mut changes = audit::diff(&current, &closed);
         if let Some(m) = changes.as_object_mut() {

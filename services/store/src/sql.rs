@@ -12,6 +12,7 @@ pub(crate) struct Sql {
 
 pub(crate) enum Arg {
     Text(String),
+    OptText(Option<String>),
     Int(i64),
 }
 
@@ -71,6 +72,7 @@ impl Sql {
         for a in &self.args {
             q = match a {
                 Arg::Text(s) => q.bind(s.clone()),
+                Arg::OptText(s) => q.bind(s.clone()),
                 Arg::Int(i) => q.bind(*i),
             };
         }
@@ -90,6 +92,7 @@ impl Sql {
         for a in &self.args {
             q = match a {
                 Arg::Text(s) => q.bind(s.clone()),
+                Arg::OptText(s) => q.bind(s.clone()),
                 Arg::Int(i) => q.bind(*i),
             };
         }

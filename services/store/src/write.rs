@@ -7,8 +7,12 @@
 //! run is rolled back and the recorded answer returned; a request refused by
 //! a rule is checked the same way, since the original's own effect may be
 //! what refuses the retry. Recording the id last, in the audit event,
-//! keeps the common path to one statement for both. Serialization failures and deadlocks retry the
-//! whole transaction a bounded number of times.
+//! keeps the common path to one statement for both. Serialization failures,
+//! deadlocks, guarded updates that found their rows changed, and unique
+//! violations (another transaction created the same thing first) retry the
+//! whole transaction a bounded number of times: the retry re-reads and
+//! re-decides, so a rule that still fails is answered as that rule, and a
+//! request that turns out to have run already gets its first answer.
 
 use crate::db::Store;
 use crate::error::{OpError, StoreError};
@@ -59,11 +63,11 @@ pub(crate) trait Op: Sync {
     /// The business-rule error.
     type Error: Send;
 
-    /// Performs the change on `tx` at time `now`.
+    /// Performs the change on `tx` for the caller, request and time in `meta`.
     fn apply<'a>(
         &'a self,
         tx: &'a mut AnyConnection,
-        now: UtcMillis,
+        meta: &'a WriteMeta,
     ) -> impl Future<Output = Applied<Self::Output, Self::Error>> + Send + 'a;
 }
 
@@ -78,6 +82,8 @@ enum Claim {
 
 impl Store {
     /// Runs `op` once per request id, atomically with its audit event.
+    #[tracing::instrument(level = "debug", name = "write", skip_all,
+        fields(method = %meta.method, request_id = %meta.request_id.as_str()))]
     pub(crate) async fn run<O: Op>(
         &self,
         meta: &WriteMeta,
@@ -107,8 +113,17 @@ impl Store {
         op: &O,
     ) -> Result<Written<O::Output>, OpError<O::Error>> {
         let mut tx = self.begin_write().await?;
-        let (value, event) = match op.apply(&mut tx, meta.now).await {
+        let (value, event) = match op.apply(&mut tx, meta).await {
             Ok(done) => done,
+            Err(OpError::Store(e)) if e.is_unique_violation() => {
+                // Someone created the same row first: this very request
+                // (answer as it did), or another one (re-read and decide again).
+                tx.rollback().await?;
+                return match self.earlier_answer(meta).await? {
+                    Some(answer) => answer,
+                    None => Err(OpError::Store(StoreError::Conflict)),
+                };
+            }
             Err(e @ (OpError::Rule(_) | OpError::Invalid(_))) => {
                 // A refused request may be the retry of one that already
                 // succeeded (its effect is what refuses it now): answer that.

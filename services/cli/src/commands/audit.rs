@@ -64,7 +64,7 @@ pub async fn run(cmd: AuditCmd, ch: Authed, fmt: Format) -> anyhow::Result<()> {
     ]);
     for e in &r.events {
         let method = e.method.rsplit('/').next().unwrap_or(&e.method).to_string();
-        let mut changes = e.changes_json.clone();
+        let mut changes = crate::output::struct_json(e.changes.as_ref());
         if changes.chars().count() > 80 {
             changes = changes.chars().take(77).collect::<String>() + "...";
         }

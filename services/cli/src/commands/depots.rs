@@ -224,8 +224,21 @@ pub async fn run(
                 ("tier", tier_label(d.tier)),
                 ("above", chain.join(" > ")),
                 ("division", d.division_code.clone()),
-                ("location", format!("{:.4}, {:.4}", d.latitude, d.longitude)),
-                ("address", d.address.clone()),
+                (
+                    "location",
+                    d.location
+                        .as_ref()
+                        .and_then(|l| l.lat_lng.as_ref())
+                        .map(|l| format!("{:.4}, {:.4}", l.latitude, l.longitude))
+                        .unwrap_or_default(),
+                ),
+                (
+                    "address",
+                    d.location
+                        .as_ref()
+                        .map(|l| l.address.clone())
+                        .unwrap_or_default(),
+                ),
                 ("storage area", format!("{} m²", d.storage_area_m2)),
                 ("operating unit", d.operating_unit.clone()),
                 ("owning tier", tier_label(d.owning_tier)),
@@ -265,9 +278,13 @@ pub async fn run(
                         tier: a.tier.number(),
                         parent_code: a.parent,
                         division_code: a.division,
-                        latitude: a.lat,
-                        longitude: a.lon,
-                        address: a.address,
+                        location: Some(pb::Place {
+                            lat_lng: Some(reserve_api::pb::google::r#type::LatLng {
+                                latitude: a.lat,
+                                longitude: a.lon,
+                            }),
+                            address: a.address,
+                        }),
                         storage_area_m2: a.area,
                         operating_unit: a.operating_unit,
                         duty_contacts: contacts,

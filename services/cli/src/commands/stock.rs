@@ -726,7 +726,7 @@ pub async fn run(
                     lot_number: m.lot,
                     quantity: m.qty,
                     serial_numbers: m.serials,
-                    note: m.note,
+                    reason: m.note,
                 })
                 .await?
                 .into_inner();
@@ -821,6 +821,7 @@ pub async fn run(
         StockCmd::ApproveAdjustment { id, note } => {
             let r = c
                 .approve_adjustment(pb::ApproveAdjustmentRequest {
+                    etag: String::new(),
                     request_id: request_id(&rid),
                     adjustment_id: id,
                     note,
@@ -836,6 +837,7 @@ pub async fn run(
         StockCmd::RejectAdjustment { id, reason } => {
             let r = c
                 .reject_adjustment(pb::RejectAdjustmentRequest {
+                    etag: String::new(),
                     request_id: request_id(&rid),
                     adjustment_id: id,
                     reason,
@@ -926,6 +928,7 @@ pub async fn run(
         StockCmd::ApproveScrap { id, note } => {
             let r = c
                 .approve_scrap_application(pb::ApproveScrapApplicationRequest {
+                    etag: String::new(),
                     request_id: request_id(&rid),
                     application_id: id,
                     note,
@@ -940,6 +943,7 @@ pub async fn run(
         StockCmd::RejectScrap { id, reason } => {
             let r = c
                 .reject_scrap_application(pb::RejectScrapApplicationRequest {
+                    etag: String::new(),
                     request_id: request_id(&rid),
                     application_id: id,
                     reason,
@@ -1185,7 +1189,14 @@ pub async fn run(
                 for i in &r.issues {
                     println!(
                         "MISMATCH {} {} lot {}: {} stored {}, recomputed {}",
-                        i.depot_code, i.item_id, i.lot_id, i.figure, i.stored, i.recomputed
+                        i.depot_code,
+                        i.item_id,
+                        i.lot_number,
+                        pb::IntegrityFigure::try_from(i.figure)
+                            .map(|f| f.as_str_name())
+                            .unwrap_or("?"),
+                        i.stored,
+                        i.recomputed
                     );
                 }
                 bail!(
@@ -1219,6 +1230,7 @@ async fn count(
         }
         CountCmd::Record { id, lines, seen } => {
             c.record_count_lines(pb::RecordCountLinesRequest {
+                etag: String::new(),
                 request_id: request_id(&rid),
                 count_id: id,
                 lines: lines
@@ -1233,6 +1245,7 @@ async fn count(
         }
         CountCmd::Submit { id } => {
             c.submit_stock_count(pb::SubmitStockCountRequest {
+                etag: String::new(),
                 request_id: request_id(&rid),
                 count_id: id,
             })
@@ -1243,6 +1256,7 @@ async fn count(
         CountCmd::Approve { id, note } => {
             let r = c
                 .approve_stock_count(pb::ApproveStockCountRequest {
+                    etag: String::new(),
                     request_id: request_id(&rid),
                     count_id: id,
                     note,
@@ -1256,6 +1270,7 @@ async fn count(
         }
         CountCmd::Cancel { id, reason } => {
             c.cancel_stock_count(pb::CancelStockCountRequest {
+                etag: String::new(),
                 request_id: request_id(&rid),
                 count_id: id,
                 reason,

@@ -1,15 +1,19 @@
-//! Stock counts (盘点): a snapshot of expected quantities, counted lines, a
-//! second person's approval, and variances posted on top of whatever moved
-//! since the snapshot.
+//! Stock counts (盘点): a snapshot of expected quantities, counted figures
+//! that each mean "on the shelf when recorded", a second person's approval,
+//! and per line counted minus on hand at recording posted as an adjustment,
+//! so movements before and after the recording are neither lost nor counted
+//! twice. Units a document holds count as present and held.
 
-use super::balance::{Balance, Delta, MAX_QUANTITY};
-use super::entry::AssetStatus;
+use super::balance::{Balance, Breach, Delta};
+use super::document::{Acting, DocKind, DocPlan, DocRef, invalid_transition};
+use super::entry::{AssetPlace, AssetStatus, EntryDraft, EntryType};
 use super::error::StockError;
-use super::lot::{LotId, LotNumber, SerialNumber};
-use super::movement::AssetState;
-use crate::authz::Principal;
+use super::fields;
+use super::lot::{Lot, LotId, LotNumber, SerialNumber};
+use super::pick::{AssetState, LineState};
 use crate::depot::DepotCode;
 use crate::item::{ItemId, Tracking};
+use crate::text;
 use crate::time::UtcMillis;
 use crate::violation::Violations;
 use serde::{Deserialize, Serialize};
@@ -66,6 +70,8 @@ impl CountStatus {
 pub struct CountLine {
     /// Item.
     pub item: ItemId,
+    /// Whether the item is tracked by serial number.
+    pub serial: bool,
     /// Lot id.
     pub lot: LotId,
     /// Lot number.
@@ -74,35 +80,54 @@ pub struct CountLine {
     pub expected: i64,
     /// Assets on hand at the snapshot (serial-tracked items).
     pub expected_serials: Vec<SerialNumber>,
-    /// Counted units.
+    /// Units on the shelf when recorded.
     pub counted: Option<i64>,
     /// Assets seen (serial-tracked items).
     pub counted_serials: Vec<SerialNumber>,
+    /// On hand in the books when the figure was recorded.
+    pub on_hand_at_record: Option<i64>,
+    /// Assets on hand at recording that no document held.
+    pub serials_at_record: Vec<SerialNumber>,
+    /// Assets a document held at recording: present and held, never missing.
+    pub held_by_documents: Vec<SerialNumber>,
+    /// Who recorded the figure.
+    pub recorded_by: Option<String>,
+    /// When.
+    pub recorded_at: Option<UtcMillis>,
     /// On hand just before posting.
-    pub on_hand_at_post: Option<i64>,
+    pub on_hand_at_approval: Option<i64>,
     /// The variance posted.
     pub posted_variance: Option<i64>,
-    /// The adjustment entry posted.
-    pub entry_id: Option<String>,
+    /// The adjustment entries posted.
+    pub entry_ids: Vec<String>,
 }
 
 impl CountLine {
-    /// Counted minus expected, once counted. For serial-tracked items it is
-    /// minus the number of snapshot assets not seen.
+    /// Assets on hand at recording, held by no document, and not seen.
+    pub fn missing(&self) -> Vec<SerialNumber> {
+        let seen: BTreeSet<&SerialNumber> = self.counted_serials.iter().collect();
+        self.serials_at_record
+            .iter()
+            .filter(|s| !seen.contains(s))
+            .cloned()
+            .collect()
+    }
+
+    /// Counted minus on hand at recording, once recorded.
     pub fn variance(&self) -> Option<i64> {
         let counted = self.counted?;
-        if self.expected_serials.is_empty() && self.counted_serials.is_empty() {
-            Some(counted - self.expected)
+        if self.serial {
+            Some(-(self.missing().len() as i64))
         } else {
-            let seen: BTreeSet<&SerialNumber> = self.counted_serials.iter().collect();
-            Some(
-                -(self
-                    .expected_serials
-                    .iter()
-                    .filter(|s| !seen.contains(s))
-                    .count() as i64),
-            )
+            Some(counted - self.on_hand_at_record.unwrap_or(self.expected))
         }
+    }
+
+    /// Net movements between the snapshot and the recording.
+    pub fn moved_since_snapshot(&self) -> i64 {
+        self.on_hand_at_record
+            .map(|r| r - self.expected)
+            .unwrap_or(0)
     }
 }
 
@@ -123,6 +148,8 @@ pub struct StockCount {
     pub opened_by: String,
     /// When.
     pub opened_at: UtcMillis,
+    /// Everyone who recorded a figure.
+    pub recorded_by: Vec<String>,
     /// Who submitted it.
     pub submitted_by: Option<String>,
     /// When.
@@ -131,18 +158,65 @@ pub struct StockCount {
     pub decided_by: Option<String>,
     /// When.
     pub decided_at: Option<UtcMillis>,
+    /// The approval note or cancellation reason.
+    pub decision_note: String,
     /// Version.
     pub version: i64,
     /// Lines, by item then lot number.
     pub lines: Vec<CountLine>,
 }
 
-fn transition(c: &StockCount, action: &'static str) -> StockError {
-    StockError::InvalidTransition {
-        kind: "stockCounts",
-        id: c.id.clone(),
-        status: c.status.name(),
-        action,
+impl StockCount {
+    /// The reference to this count.
+    pub fn doc_ref(&self) -> DocRef {
+        DocRef::new(DocKind::StockCount, &self.id)
+    }
+}
+
+/// A count to open as the client asked for it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CountDraft {
+    /// Depot.
+    pub depot: String,
+    /// Items; empty means all.
+    pub items: Vec<String>,
+    /// Note.
+    pub note: String,
+}
+
+/// A count to open that passed its field rules.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewCount {
+    /// Depot.
+    pub depot: DepotCode,
+    /// Items; empty means all.
+    pub items: Vec<ItemId>,
+    /// Note.
+    pub note: String,
+}
+
+impl NewCount {
+    /// Checks the field rules of a new count, reporting all broken ones.
+    pub fn parse(d: &CountDraft) -> Result<Self, Violations> {
+        let mut v = Violations::new();
+        let depot = v.take("depot_code", DepotCode::parse(d.depot.trim()));
+        let mut items = Vec::new();
+        if d.items.len() > 1000 {
+            v.add("item_ids", "must list at most 1000 items");
+        } else {
+            for (i, raw) in d.items.iter().enumerate() {
+                if let Some(id) = v.take(&format!("item_ids[{i}]"), ItemId::parse(raw.trim()))
+                    && !items.contains(&id)
+                {
+                    items.push(id);
+                }
+            }
+        }
+        let note = v.take("note", text::optional(&d.note, 500));
+        match (depot, note) {
+            (Some(depot), Some(note)) if v.is_empty() => Ok(NewCount { depot, items, note }),
+            _ => Err(v),
+        }
     }
 }
 
@@ -172,11 +246,15 @@ pub struct Counted {
     pub serials: Vec<SerialNumber>,
 }
 
-/// Checks the field rules of counted lines.
+/// Checks the field rules of counted lines, reporting all broken ones.
 pub fn parse_counted(lines: &[CountedDraft]) -> Result<Vec<Counted>, Violations> {
     let mut v = Violations::new();
     if lines.is_empty() {
         v.add("lines", "must hold at least one counted line");
+    }
+    if lines.len() > 10_000 {
+        v.add("lines", "must hold at most 10,000 lines per call");
+        return Err(v);
     }
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
@@ -186,36 +264,18 @@ pub fn parse_counted(lines: &[CountedDraft]) -> Result<Vec<Counted>, Violations>
             &format!("lines[{i}].lot_number"),
             LotNumber::parse(&l.lot_number),
         );
-        let mut serials = Vec::new();
-        for (j, s) in l.serials.iter().enumerate() {
-            match SerialNumber::parse(s) {
-                Ok(sn) if serials.contains(&sn) => v.add(
-                    format!("lines[{i}].serial_numbers[{j}]"),
-                    format!("'{sn}' is listed twice"),
-                ),
-                Ok(sn) => serials.push(sn),
-                Err(e) => v.add(format!("lines[{i}].serial_numbers[{j}]"), e),
-            }
-        }
+        let serials = fields::serials(&format!("lines[{i}].serial_numbers"), &l.serials, &mut v);
         let counted = if serials.is_empty() {
-            if !(0..=MAX_QUANTITY).contains(&l.counted) {
-                v.add(
-                    format!("lines[{i}].counted"),
-                    format!("must be 0 to {MAX_QUANTITY}"),
-                );
-            }
-            l.counted
+            fields::counted(&format!("lines[{i}].counted"), l.counted, &mut v)
         } else {
-            if l.counted != 0 && l.counted != serials.len() as i64 {
+            let n = serials.len() as i64;
+            if l.counted != 0 && l.counted != n {
                 v.add(
                     format!("lines[{i}].counted"),
-                    format!(
-                        "must be 0 or the number of serial numbers ({})",
-                        serials.len()
-                    ),
+                    format!("must be 0 or the number of serial numbers ({n})"),
                 );
             }
-            serials.len() as i64
+            n
         };
         if let (Some(item), Some(lot)) = (item, lot) {
             if !seen.insert((item.clone(), lot.clone())) {
@@ -232,27 +292,129 @@ pub fn parse_counted(lines: &[CountedDraft]) -> Result<Vec<Counted>, Violations>
     v.finish(|| out)
 }
 
-/// Records counted lines onto an open count. `resolve` gives, for each
-/// counted line, its lot id, the item's tracking, and the assets of that lot
-/// at the depot (any status). Lots not in the snapshot are added with
-/// expected 0.
-pub fn record(
+/// A line of the snapshot, as the store read it when the count opens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnapshotLine {
+    /// Item.
+    pub item: ItemId,
+    /// Tracking of the item.
+    pub tracking: Tracking,
+    /// Lot.
+    pub lot: LotId,
+    /// Lot number.
+    pub lot_number: LotNumber,
+    /// On hand.
+    pub on_hand: i64,
+    /// Assets on hand (serial-tracked items).
+    pub serials: Vec<SerialNumber>,
+}
+
+/// A counted lot as it stands in the books at the moment of recording.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AtRecord {
+    /// The lot.
+    pub lot: Lot,
+    /// Tracking of the item.
+    pub tracking: Tracking,
+    /// Its balance at the depot now (zero if it has no line).
+    pub balance: Balance,
+    /// Its assets at the depot that are on hand (in stock or held).
+    pub assets: Vec<AssetState>,
+}
+
+/// What is done to a count, with what the store read for it.
+#[derive(Clone, Copy, Debug)]
+pub enum CountAction<'a> {
+    /// Open with this snapshot; `id` names the count.
+    Open(&'a NewCount, &'a [SnapshotLine], &'a str),
+    /// Record counted lines, each with its lot as it stands now.
+    Record(&'a [Counted], &'a [AtRecord]),
+    /// Submit for approval.
+    Submit,
+    /// Approve, with the balances and (serial lines) the assets as they are now.
+    Approve {
+        /// Note.
+        note: &'a str,
+        /// Every lot of the count with its balance at the depot now (zero
+        /// where it has no line).
+        lines: &'a [LineState],
+        /// Assets of the count's serial lines, wherever they are now.
+        assets: &'a [AssetState],
+    },
+    /// Cancel.
+    Cancel {
+        /// Why.
+        reason: &'a str,
+    },
+}
+
+impl CountAction<'_> {
+    fn verb(&self) -> &'static str {
+        match self {
+            CountAction::Open(..) => "opened",
+            CountAction::Record(..) => "recorded",
+            CountAction::Submit => "submitted",
+            CountAction::Approve { .. } => "approved",
+            CountAction::Cancel { .. } => "cancelled",
+        }
+    }
+}
+
+fn open(n: &NewCount, snapshot: &[SnapshotLine], id: &str, acting: Acting<'_>) -> StockCount {
+    StockCount {
+        id: id.to_string(),
+        depot: n.depot.clone(),
+        status: CountStatus::Open,
+        items: n.items.clone(),
+        note: n.note.clone(),
+        opened_by: acting.who.to_string(),
+        opened_at: acting.now,
+        recorded_by: Vec::new(),
+        submitted_by: None,
+        submitted_at: None,
+        decided_by: None,
+        decided_at: None,
+        decision_note: String::new(),
+        version: 1,
+        lines: snapshot
+            .iter()
+            .map(|s| CountLine {
+                item: s.item.clone(),
+                serial: s.tracking == Tracking::Serial,
+                lot: s.lot.clone(),
+                lot_number: s.lot_number.clone(),
+                expected: s.on_hand,
+                expected_serials: s.serials.clone(),
+                counted: None,
+                counted_serials: Vec::new(),
+                on_hand_at_record: None,
+                serials_at_record: Vec::new(),
+                held_by_documents: Vec::new(),
+                recorded_by: None,
+                recorded_at: None,
+                on_hand_at_approval: None,
+                posted_variance: None,
+                entry_ids: Vec::new(),
+            })
+            .collect(),
+    }
+}
+
+fn record(
     count: &StockCount,
     counted: &[Counted],
-    resolve: &[(LotId, Tracking, Vec<AssetState>)],
-) -> Result<Vec<CountLine>, StockError> {
-    if count.status != CountStatus::Open {
-        return Err(transition(count, "recorded"));
-    }
-    let mut lines = count.lines.clone();
-    for (i, (c, (lot, tracking, assets))) in counted.iter().zip(resolve).enumerate() {
+    at: &[AtRecord],
+    acting: Acting<'_>,
+) -> Result<StockCount, StockError> {
+    let mut next = count.clone();
+    for (i, (c, now)) in counted.iter().zip(at).enumerate() {
         if !count.items.is_empty() && !count.items.contains(&c.item) {
             return Err(StockError::Invalid(Violations::one(
                 format!("lines[{i}].item_id"),
                 format!("{} is not among the items of this count", c.item),
             )));
         }
-        match (tracking, c.serials.is_empty()) {
+        match (now.tracking, c.serials.is_empty()) {
             (Tracking::Lot, false) => {
                 return Err(StockError::Invalid(Violations::one(
                     format!("lines[{i}].serial_numbers"),
@@ -270,326 +432,612 @@ pub fn record(
             }
             _ => {}
         }
-        for s in &c.serials {
-            let known_here = assets
-                .iter()
-                .any(|a| &a.serial == s && a.depot == count.depot && a.status.on_hand());
-            if !known_here {
-                return Err(StockError::SerialNotAvailable {
-                    serial: s.to_string(),
-                    status: "not recorded in this lot here".into(),
-                    needed: "on hand (receive it first)",
-                    depot: count.depot.to_string(),
+        let here: Vec<&AssetState> = now
+            .assets
+            .iter()
+            .filter(|a| a.depot == count.depot && a.lot == now.lot.id && a.status.on_hand())
+            .collect();
+        if let Some(s) = c
+            .serials
+            .iter()
+            .find(|s| !here.iter().any(|a| &a.serial == *s))
+        {
+            return Err(StockError::SerialNotAvailable {
+                serial: s.to_string(),
+                status: "not recorded in this lot here".into(),
+                needed: "on hand (receive it first)",
+                depot: count.depot.to_string(),
+            });
+        }
+        let mut free: Vec<SerialNumber> = here
+            .iter()
+            .filter(|a| a.holder.is_none())
+            .map(|a| a.serial.clone())
+            .collect();
+        let mut doc_held: Vec<SerialNumber> = here
+            .iter()
+            .filter(|a| a.holder.is_some())
+            .map(|a| a.serial.clone())
+            .collect();
+        free.sort();
+        doc_held.sort();
+        // Units a document holds are present and held, seen or not.
+        let figure = if now.tracking == Tracking::Serial {
+            let seen: BTreeSet<&SerialNumber> = c.serials.iter().collect();
+            c.serials.len() as i64 + doc_held.iter().filter(|s| !seen.contains(s)).count() as i64
+        } else {
+            c.counted
+        };
+        let line = match next.lines.iter().position(|l| l.lot == now.lot.id) {
+            Some(p) => &mut next.lines[p],
+            None => {
+                next.lines.push(CountLine {
+                    item: c.item.clone(),
+                    serial: now.tracking == Tracking::Serial,
+                    lot: now.lot.id.clone(),
+                    lot_number: now.lot.number.clone(),
+                    expected: 0,
+                    expected_serials: Vec::new(),
+                    counted: None,
+                    counted_serials: Vec::new(),
+                    on_hand_at_record: None,
+                    serials_at_record: Vec::new(),
+                    held_by_documents: Vec::new(),
+                    recorded_by: None,
+                    recorded_at: None,
+                    on_hand_at_approval: None,
+                    posted_variance: None,
+                    entry_ids: Vec::new(),
                 });
+                let last = next.lines.len() - 1;
+                &mut next.lines[last]
             }
-        }
-        match lines.iter_mut().find(|l| &l.lot == lot) {
-            Some(l) => {
-                l.counted = Some(c.counted);
-                l.counted_serials = c.serials.clone();
-            }
-            None => lines.push(CountLine {
-                item: c.item.clone(),
-                lot: lot.clone(),
-                lot_number: c.lot_number.clone(),
-                expected: 0,
-                expected_serials: Vec::new(),
-                counted: Some(c.counted),
-                counted_serials: c.serials.clone(),
-                on_hand_at_post: None,
-                posted_variance: None,
-                entry_id: None,
-            }),
-        }
+        };
+        line.counted = Some(figure);
+        line.counted_serials = c.serials.clone();
+        line.on_hand_at_record = Some(now.balance.on_hand);
+        line.serials_at_record = free;
+        line.held_by_documents = doc_held;
+        line.recorded_by = Some(acting.who.to_string());
+        line.recorded_at = Some(acting.now);
     }
-    Ok(lines)
+    if !next.recorded_by.iter().any(|w| w == acting.who) {
+        next.recorded_by.push(acting.who.to_string());
+    }
+    next.lines
+        .sort_by(|a, b| (&a.item, &a.lot_number).cmp(&(&b.item, &b.lot_number)));
+    next.version = count.version + 1;
+    Ok(next)
 }
 
-/// Checks that a count may be submitted: open, every line counted.
-pub fn check_submit(count: &StockCount) -> Result<(), StockError> {
-    if count.status != CountStatus::Open {
-        return Err(transition(count, "submitted"));
-    }
+fn submit(count: &StockCount, acting: Acting<'_>) -> Result<StockCount, StockError> {
     let missing: Vec<String> = count
         .lines
         .iter()
         .filter(|l| l.counted.is_none())
         .map(|l| format!("{}/{}", l.item, l.lot_number.as_str()))
         .collect();
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(StockError::CountIncomplete(missing))
+    if !missing.is_empty() {
+        return Err(StockError::CountIncomplete(missing));
     }
+    Ok(StockCount {
+        status: CountStatus::Submitted,
+        submitted_by: Some(acting.who.to_string()),
+        submitted_at: Some(acting.now),
+        version: count.version + 1,
+        ..count.clone()
+    })
 }
 
-/// Checks that a count may be cancelled: not yet approved or cancelled.
-pub fn check_cancel(count: &StockCount) -> Result<(), StockError> {
-    match count.status {
-        CountStatus::Open | CountStatus::Submitted => Ok(()),
-        _ => Err(transition(count, "cancelled")),
-    }
-}
-
-/// What approving one line posts.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LinePost {
-    /// Index of the line in the count.
-    pub index: usize,
-    /// The change (zero when there is nothing to post).
-    pub delta: Delta,
-    /// Assets written off as missing.
-    pub missing: Vec<SerialNumber>,
-    /// On hand just before posting.
-    pub on_hand_before: i64,
-}
-
-/// Decides what approving a submitted count posts, on the balances and assets
-/// as they are now. Every line is checked before anything is posted.
-pub fn plan_approval(
+fn approve(
     count: &StockCount,
-    approver: &Principal,
-    balances: &[(LotId, Balance)],
+    note: &str,
+    lines: &[LineState],
     assets: &[AssetState],
-) -> Result<Vec<LinePost>, StockError> {
-    if count.status != CountStatus::Submitted {
-        return Err(transition(count, "approved"));
-    }
-    if count.submitted_by.as_deref() == Some(approver.subject.as_str()) {
+    acting: Acting<'_>,
+    new_id: &mut dyn FnMut() -> String,
+) -> Result<DocPlan<StockCount>, StockError> {
+    let who = acting.who;
+    if count.submitted_by.as_deref() == Some(who) || count.recorded_by.iter().any(|r| r == who) {
         return Err(StockError::SamePerson {
             action: "a stock count",
-            who: approver.subject.clone(),
-            what: "count",
+            who: who.to_string(),
+            what: "count (a second person who recorded none of its figures approves)",
         });
     }
-    let mut posts = Vec::new();
-    for (index, line) in count.lines.iter().enumerate() {
-        let balance = balances
-            .iter()
-            .find(|(l, _)| *l == line.lot)
-            .map(|(_, b)| *b)
-            .unwrap_or_default();
-        let (delta, missing) =
-            if line.expected_serials.is_empty() && line.counted_serials.is_empty() {
-                (Delta::on_hand(line.variance().unwrap_or(0)), Vec::new())
-            } else {
-                let seen: BTreeSet<&SerialNumber> = line.counted_serials.iter().collect();
-                // Snapshot assets not seen, that are still here now: the ones that
-                // left since the snapshot were already posted by their movement.
-                let gone: Vec<&AssetState> = line
-                    .expected_serials
-                    .iter()
-                    .filter(|s| !seen.contains(s))
-                    .filter_map(|s| {
-                        assets.iter().find(|a| {
-                            &a.serial == s && a.depot == count.depot && a.status.on_hand()
-                        })
-                    })
-                    .collect();
-                let held = gone
-                    .iter()
-                    .filter(|a| a.status == AssetStatus::Held)
-                    .count() as i64;
-                (
-                    Delta {
-                        on_hand: -(gone.len() as i64),
-                        reserved: 0,
-                        held: -held,
-                    },
-                    gone.iter().map(|a| a.serial.clone()).collect(),
-                )
-            };
-        if !delta.is_zero() && balance.apply(delta).is_none() {
-            return Err(StockError::VarianceConflict {
+    let me = count.doc_ref();
+    let author = count
+        .submitted_by
+        .clone()
+        .unwrap_or_else(|| count.opened_by.clone());
+    let mut next = count.clone();
+    let mut entries = Vec::new();
+    for line in next.lines.iter_mut() {
+        let Some(state) = lines.iter().find(|l| l.lot.id == line.lot) else {
+            return Err(StockError::DocumentUnitsMissing {
+                document: me.name(),
                 lot: line.lot_number.as_str().to_string(),
-                variance: delta.on_hand,
-                on_hand: balance.on_hand,
-                reserved: balance.reserved,
-                held: balance.held,
             });
+        };
+        let balance = state.balance;
+        let mut posts: Vec<(Delta, Vec<SerialNumber>)> = Vec::new();
+        if line.serial {
+            // Missing at recording and still here, held by no document: the
+            // ones that left since were posted by their own movement.
+            let missing = line.missing();
+            let still = |place: AssetPlace| -> Vec<SerialNumber> {
+                missing
+                    .iter()
+                    .filter(|s| {
+                        assets
+                            .iter()
+                            .any(|a| &a.serial == *s && a.is_at(&count.depot, &place))
+                    })
+                    .cloned()
+                    .collect()
+            };
+            let in_stock = still(AssetPlace::free(AssetStatus::InStock));
+            let held = still(AssetPlace::free(AssetStatus::Held));
+            if !in_stock.is_empty() {
+                posts.push((Delta::on_hand(-(in_stock.len() as i64)), in_stock));
+            }
+            if !held.is_empty() {
+                let n = held.len() as i64;
+                posts.push((
+                    Delta {
+                        on_hand: -n,
+                        held: -n,
+                        ..Delta::default()
+                    },
+                    held,
+                ));
+            }
+        } else if let Some(v) = line.variance().filter(|v| *v != 0) {
+            posts.push((Delta::on_hand(v), Vec::new()));
         }
-        posts.push(LinePost {
-            index,
-            delta,
-            missing,
-            on_hand_before: balance.on_hand,
-        });
+        let mut after = balance;
+        for (delta, _) in &posts {
+            after = after.check(*delta).map_err(|b| match b {
+                Breach::TooLarge => StockError::BalanceLimit(line.lot_number.as_str().to_string()),
+                _ => StockError::VarianceConflict {
+                    lot: line.lot_number.as_str().to_string(),
+                    variance: delta.on_hand,
+                    on_hand: balance.on_hand,
+                    reserved: balance.reserved,
+                    held: balance.held,
+                },
+            })?;
+        }
+        line.on_hand_at_approval = Some(balance.on_hand);
+        line.posted_variance = Some(after.on_hand - balance.on_hand);
+        for (delta, serials) in posts {
+            let e = EntryDraft::new(
+                new_id(),
+                EntryType::Adjustment,
+                &count.depot,
+                &state.lot,
+                delta,
+                acting.now,
+            )
+            .reason(format!(
+                "stock count variance: on hand {} at recording, counted {}",
+                line.on_hand_at_record.unwrap_or(line.expected),
+                line.counted.unwrap_or_default()
+            ))
+            .owned_by(&me)
+            .signed(&author, who)
+            .serials(serials);
+            line.entry_ids.push(e.id.clone());
+            entries.push(e);
+        }
     }
-    Ok(posts)
+    next.status = CountStatus::Approved;
+    next.decided_by = Some(who.to_string());
+    next.decided_at = Some(acting.now);
+    next.decision_note = note.to_string();
+    next.version = count.version + 1;
+    Ok(DocPlan { doc: next, entries })
+}
+
+/// The one transition function of counts: what `action` does to `current`
+/// (none when opening), by `acting`. Entries posted on approval belong to
+/// the count and are signed by its submitter and the approver.
+pub fn count_transition(
+    current: Option<&StockCount>,
+    action: CountAction<'_>,
+    acting: Acting<'_>,
+    new_id: &mut dyn FnMut() -> String,
+) -> Result<DocPlan<StockCount>, StockError> {
+    let plain = |doc: StockCount| DocPlan {
+        doc,
+        entries: Vec::new(),
+    };
+    if let Some(c) = current {
+        acting.check_etag(DocKind::StockCount, &c.id, c.version)?;
+    }
+    match (current.map(|c| (c, c.status)), action) {
+        (None, CountAction::Open(n, snapshot, id)) => Ok(plain(open(n, snapshot, id, acting))),
+        (Some((c, CountStatus::Open)), CountAction::Record(counted, at)) => {
+            record(c, counted, at, acting).map(plain)
+        }
+        (Some((c, CountStatus::Open)), CountAction::Submit) => submit(c, acting).map(plain),
+        (
+            Some((c, CountStatus::Submitted)),
+            CountAction::Approve {
+                note,
+                lines,
+                assets,
+            },
+        ) => approve(c, note, lines, assets, acting, new_id),
+        (Some((c, CountStatus::Open | CountStatus::Submitted)), CountAction::Cancel { reason }) => {
+            Ok(plain(StockCount {
+                status: CountStatus::Cancelled,
+                decided_by: Some(acting.who.to_string()),
+                decided_at: Some(acting.now),
+                decision_note: reason.to_string(),
+                version: c.version + 1,
+                ..c.clone()
+            }))
+        }
+        (Some((c, status)), a) => Err(invalid_transition(
+            DocKind::StockCount,
+            &c.id,
+            status.name(),
+            a.verb(),
+        )),
+        (None, _) => Err(StockError::DocumentNotFound {
+            kind: DocKind::StockCount.collection(),
+            id: String::new(),
+        }),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeSet;
+    use crate::stock::testing::{NOW, ids, lot};
 
-    fn line(lot: &str, expected: i64, counted: Option<i64>) -> CountLine {
-        CountLine {
-            item: ItemId::from_stored("quilt".into()),
-            lot: LotId(lot.into()),
-            lot_number: LotNumber::from_stored(lot.into()),
-            expected,
-            expected_serials: vec![],
-            counted,
-            counted_serials: vec![],
-            on_hand_at_post: None,
-            posted_variance: None,
-            entry_id: None,
-        }
-    }
-
-    fn count(status: CountStatus, lines: Vec<CountLine>) -> StockCount {
-        StockCount {
-            id: "C1".into(),
-            depot: DepotCode::from_stored("HB-SY-ZS".into()),
-            status,
-            items: vec![],
-            note: String::new(),
-            opened_by: "k1".into(),
-            opened_at: 0,
-            submitted_by: Some("k1".into()),
-            submitted_at: Some(0),
-            decided_by: None,
-            decided_at: None,
-            version: 1,
-            lines,
-        }
-    }
-
-    fn who(s: &str) -> Principal {
-        Principal {
-            subject: s.into(),
-            name: s.into(),
-            roles: BTreeSet::new(),
-            scope: DepotCode::from_stored("HB-SY".into()),
+    fn acting(who: &str) -> Acting<'_> {
+        Acting {
+            who,
+            now: NOW,
+            etag: None,
         }
     }
 
     fn bal(on_hand: i64) -> Balance {
         Balance {
             on_hand,
-            reserved: 0,
-            held: 0,
+            ..Balance::default()
         }
     }
 
-    #[test]
-    fn the_variance_lands_on_top_of_movements_since_the_snapshot() {
-        // Snapshot 100, counted 97; 20 issued since: 80 on hand now -> 77.
-        let c = count(CountStatus::Submitted, vec![line("Q1", 100, Some(97))]);
-        let posts = plan_approval(&c, &who("k2"), &[(LotId("Q1".into()), bal(80))], &[]).unwrap();
-        assert_eq!(posts[0].delta, Delta::on_hand(-3));
-        assert_eq!(posts[0].on_hand_before, 80);
-        assert_eq!(bal(80).apply(posts[0].delta).unwrap().on_hand, 77);
+    fn state(l: &str, b: Balance) -> LineState {
+        LineState {
+            lot: lot(l, None),
+            balance: b,
+        }
+    }
+
+    fn opened(lines: &[(&str, i64)]) -> StockCount {
+        let snapshot: Vec<SnapshotLine> = lines
+            .iter()
+            .map(|(l, q)| SnapshotLine {
+                item: ItemId::from_stored("water".into()),
+                tracking: Tracking::Lot,
+                lot: LotId(l.to_string()),
+                lot_number: LotNumber::from_stored(format!("N{l}")),
+                on_hand: *q,
+                serials: vec![],
+            })
+            .collect();
+        let n = NewCount {
+            depot: DepotCode::from_stored("HB-SY".into()),
+            items: vec![],
+            note: String::new(),
+        };
+        count_transition(
+            None,
+            CountAction::Open(&n, &snapshot, "C1"),
+            acting("k1"),
+            &mut ids(),
+        )
+        .unwrap()
+        .doc
+    }
+
+    fn counted(l: &str, q: i64) -> Counted {
+        Counted {
+            item: ItemId::from_stored("water".into()),
+            lot_number: LotNumber::from_stored(format!("N{l}")),
+            counted: q,
+            serials: vec![],
+        }
+    }
+
+    fn at(l: &str, on_hand: i64) -> AtRecord {
+        AtRecord {
+            lot: lot(l, None),
+            tracking: Tracking::Lot,
+            balance: bal(on_hand),
+            assets: vec![],
+        }
+    }
+
+    fn run(
+        c: &StockCount,
+        a: CountAction<'_>,
+        who: &str,
+    ) -> Result<DocPlan<StockCount>, StockError> {
+        count_transition(Some(c), a, acting(who), &mut ids())
     }
 
     #[test]
-    fn a_variance_that_no_longer_fits_refuses_the_whole_approval() {
-        let c = count(
-            CountStatus::Submitted,
-            vec![line("Q1", 10, Some(10)), line("Q2", 10, Some(2))],
-        );
-        let err = plan_approval(
+    fn the_variance_is_counted_minus_on_hand_at_recording_whatever_moved_around_it() {
+        // Snapshot 100; 20 issued before recording: 80 on the shelf, 80 recorded.
+        let c = opened(&[("a", 100)]);
+        let c = run(
             &c,
-            &who("k2"),
-            &[(LotId("Q1".into()), bal(10)), (LotId("Q2".into()), bal(5))],
-            &[],
+            CountAction::Record(&[counted("a", 80)], &[at("a", 80)]),
+            "k1",
+        )
+        .unwrap()
+        .doc;
+        let l = &c.lines[0];
+        assert_eq!((l.moved_since_snapshot(), l.variance()), (-20, Some(0)));
+        let c = run(&c, CountAction::Submit, "k1").unwrap().doc;
+        // 10 more issued after the recording: nothing is posted, on hand stays 70.
+        let p = run(
+            &c,
+            CountAction::Approve {
+                note: "",
+                lines: &[state("a", bal(70))],
+                assets: &[],
+            },
+            "k2",
+        )
+        .unwrap();
+        assert!(p.entries.is_empty());
+        assert_eq!(p.doc.lines[0].on_hand_at_approval, Some(70));
+
+        // A real shortage of 3 at recording lands on top of later movements.
+        let c = opened(&[("a", 70)]);
+        let c = run(
+            &c,
+            CountAction::Record(&[counted("a", 62)], &[at("a", 65)]),
+            "k1",
+        )
+        .unwrap()
+        .doc;
+        let c = run(&c, CountAction::Submit, "k1").unwrap().doc;
+        let p = run(
+            &c,
+            CountAction::Approve {
+                note: "",
+                lines: &[state("a", bal(63))],
+                assets: &[],
+            },
+            "k2",
+        )
+        .unwrap();
+        assert_eq!(p.entries[0].delta, Delta::on_hand(-3));
+        assert_eq!(
+            p.entries[0].owner.as_ref().unwrap().name(),
+            "stockCounts/C1"
+        );
+    }
+
+    #[test]
+    fn nobody_who_recorded_or_submitted_approves() {
+        let c = opened(&[("a", 10)]);
+        let c = run(
+            &c,
+            CountAction::Record(&[counted("a", 9)], &[at("a", 10)]),
+            "k1",
+        )
+        .unwrap()
+        .doc;
+        let c = run(&c, CountAction::Submit, "k2").unwrap().doc;
+        let approve = CountAction::Approve {
+            note: "",
+            lines: &[state("a", bal(10))],
+            assets: &[],
+        };
+        for who in ["k1", "k2"] {
+            assert!(
+                matches!(run(&c, approve, who), Err(StockError::SamePerson { .. })),
+                "{who}"
+            );
+        }
+        assert!(run(&c, approve, "k3").is_ok());
+    }
+
+    #[test]
+    fn assets_a_document_holds_are_present_and_assets_gone_since_are_not_missing() {
+        let s = |x: &str| SerialNumber::from_stored(x.into());
+        let asset = |x: &str, status, holder: Option<DocRef>| AssetState {
+            serial: s(x),
+            lot: LotId("g".into()),
+            depot: DepotCode::from_stored("HB-SY".into()),
+            status,
+            holder,
+        };
+        let app = DocRef::new(DocKind::ScrapApplication, "S1");
+        let snapshot = vec![SnapshotLine {
+            item: ItemId::from_stored("gen".into()),
+            tracking: Tracking::Serial,
+            lot: LotId("g".into()),
+            lot_number: LotNumber::from_stored("Ng".into()),
+            on_hand: 4,
+            serials: vec![s("G1"), s("G2"), s("G3"), s("G4")],
+        }];
+        let n = NewCount {
+            depot: DepotCode::from_stored("HB-SY".into()),
+            items: vec![],
+            note: String::new(),
+        };
+        let c = count_transition(
+            None,
+            CountAction::Open(&n, &snapshot, "C1"),
+            acting("k1"),
+            &mut ids(),
+        )
+        .unwrap()
+        .doc;
+        let here = vec![
+            asset("G1", AssetStatus::InStock, None),
+            asset("G2", AssetStatus::InStock, None),
+            asset("G3", AssetStatus::Held, None),
+            asset("G4", AssetStatus::Held, Some(app.clone())),
+        ];
+        let seen = Counted {
+            item: ItemId::from_stored("gen".into()),
+            lot_number: LotNumber::from_stored("Ng".into()),
+            counted: 1,
+            serials: vec![s("G1")],
+        };
+        let rec = AtRecord {
+            lot: lot("g", None),
+            tracking: Tracking::Serial,
+            balance: Balance {
+                on_hand: 4,
+                reserved: 0,
+                held: 2,
+                doc_held: 1,
+            },
+            assets: here,
+        };
+        let c = run(&c, CountAction::Record(&[seen], &[rec]), "k1")
+            .unwrap()
+            .doc;
+        let l = &c.lines[0];
+        assert_eq!(l.held_by_documents, vec![s("G4")]);
+        assert_eq!(l.missing(), vec![s("G2"), s("G3")]);
+        assert_eq!((l.counted, l.variance()), (Some(2), Some(-2)));
+        let c = run(&c, CountAction::Submit, "k1").unwrap().doc;
+        // G2 was issued after the recording: only G3 (held, no document) is written off.
+        let now = vec![
+            asset("G1", AssetStatus::InStock, None),
+            asset("G2", AssetStatus::Issued, None),
+            asset("G3", AssetStatus::Held, None),
+            asset("G4", AssetStatus::Held, Some(app)),
+        ];
+        let p = run(
+            &c,
+            CountAction::Approve {
+                note: "",
+                lines: &[state(
+                    "g",
+                    Balance {
+                        on_hand: 3,
+                        reserved: 0,
+                        held: 2,
+                        doc_held: 1,
+                    },
+                )],
+                assets: &now,
+            },
+            "k2",
+        )
+        .unwrap();
+        assert_eq!(p.entries.len(), 1);
+        assert_eq!(p.entries[0].serials, vec![s("G3")]);
+        assert_eq!(
+            p.entries[0].delta,
+            Delta {
+                on_hand: -1,
+                held: -1,
+                ..Delta::default()
+            }
+        );
+        assert_eq!(
+            p.entries[0].assets.as_ref().unwrap().to.status,
+            AssetStatus::Missing
+        );
+    }
+
+    #[test]
+    fn a_variance_that_no_longer_fits_refuses_the_whole_approval_and_states_are_enforced() {
+        let c = opened(&[("a", 10), ("b", 10)]);
+        let c = run(
+            &c,
+            CountAction::Record(
+                &[counted("a", 10), counted("b", 2)],
+                &[at("a", 10), at("b", 10)],
+            ),
+            "k1",
+        )
+        .unwrap()
+        .doc;
+        assert!(matches!(
+            run(
+                &c,
+                CountAction::Approve {
+                    note: "",
+                    lines: &[],
+                    assets: &[]
+                },
+                "k2"
+            ),
+            Err(StockError::InvalidTransition { .. })
+        ));
+        let c = run(&c, CountAction::Submit, "k1").unwrap().doc;
+        let err = run(
+            &c,
+            CountAction::Approve {
+                note: "",
+                lines: &[state("a", bal(10)), state("b", bal(5))],
+                assets: &[],
+            },
+            "k2",
         )
         .unwrap_err();
         assert!(matches!(
             err,
             StockError::VarianceConflict { variance: -8, .. }
         ));
-    }
-
-    #[test]
-    fn the_submitter_cannot_approve_and_uncounted_lines_block_submission() {
-        let c = count(CountStatus::Submitted, vec![line("Q1", 1, Some(1))]);
-        assert!(matches!(
-            plan_approval(&c, &who("k1"), &[], &[]),
-            Err(StockError::SamePerson { .. })
-        ));
-        let open = count(
-            CountStatus::Open,
-            vec![line("Q1", 1, Some(1)), line("Q2", 1, None)],
-        );
+        let open = opened(&[("a", 1), ("b", 1)]);
+        let open = run(
+            &open,
+            CountAction::Record(&[counted("a", 1)], &[at("a", 1)]),
+            "k1",
+        )
+        .unwrap()
+        .doc;
         assert_eq!(
-            check_submit(&open),
-            Err(StockError::CountIncomplete(vec!["quilt/Q2".into()]))
+            run(&open, CountAction::Submit, "k1").unwrap_err(),
+            StockError::CountIncomplete(vec!["water/Nb".into()])
         );
-        assert!(check_cancel(&open).is_ok());
-        let done = count(CountStatus::Approved, vec![]);
-        assert!(check_cancel(&done).is_err());
-        assert!(matches!(
-            plan_approval(&open, &who("k2"), &[], &[]),
-            Err(StockError::InvalidTransition { .. })
-        ));
-    }
-
-    #[test]
-    fn missing_assets_are_written_off_only_if_still_here() {
-        let s = |x: &str| SerialNumber::from_stored(x.into());
-        let mut l = line("G", 3, Some(1));
-        l.expected_serials = vec![s("G1"), s("G2"), s("G3")];
-        l.counted_serials = vec![s("G1")];
-        let asset = |x: &str, status| AssetState {
-            serial: s(x),
-            lot: LotId("G".into()),
-            depot: DepotCode::from_stored("HB-SY-ZS".into()),
-            status,
-        };
-        // G2 was issued after the snapshot; only G3 is missing.
-        let assets = vec![
-            asset("G1", AssetStatus::InStock),
-            asset("G2", AssetStatus::Issued),
-            asset("G3", AssetStatus::Held),
-        ];
-        assert_eq!(l.variance(), Some(-2));
-        let c = count(CountStatus::Submitted, vec![l]);
-        let b = Balance {
-            on_hand: 2,
-            reserved: 0,
-            held: 1,
-        };
-        let posts = plan_approval(&c, &who("k2"), &[(LotId("G".into()), b)], &assets).unwrap();
-        assert_eq!(posts[0].missing, vec![s("G3")]);
-        assert_eq!(
-            posts[0].delta,
-            Delta {
-                on_hand: -1,
-                reserved: 0,
-                held: -1
-            }
-        );
+        let cancelled = run(&open, CountAction::Cancel { reason: "重盘" }, "k1")
+            .unwrap()
+            .doc;
+        assert!(run(&cancelled, CountAction::Cancel { reason: "x" }, "k1").is_err());
     }
 
     #[test]
     fn counted_lines_name_their_fields() {
+        let draft = |lot: &str, counted: i64| CountedDraft {
+            item: "quilt".into(),
+            lot_number: lot.into(),
+            counted,
+            serials: vec![],
+        };
         let v = parse_counted(&[
-            CountedDraft {
-                item: "quilt".into(),
-                lot_number: "".into(),
-                counted: -1,
-                serials: vec![],
-            },
-            CountedDraft {
-                item: "quilt".into(),
-                lot_number: "Q1".into(),
-                counted: 5,
-                serials: vec![],
-            },
-            CountedDraft {
-                item: "quilt".into(),
-                lot_number: "Q1".into(),
-                counted: 6,
-                serials: vec![],
-            },
+            draft("", -1),
+            draft("Q1", 5),
+            draft("Q1", 6),
+            draft("Q2", i64::MAX),
         ])
         .unwrap_err();
         let f: Vec<_> = v.as_slice().iter().map(|x| x.field.as_str()).collect();
         assert_eq!(
             f,
-            vec!["lines[0].lot_number", "lines[0].counted", "lines[2]"]
+            vec![
+                "lines[0].lot_number",
+                "lines[0].counted",
+                "lines[2]",
+                "lines[3].counted"
+            ]
         );
     }
 }

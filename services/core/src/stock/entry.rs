@@ -1,7 +1,9 @@
-//! Ledger entries, asset statuses, and which entries a reversal may undo.
+//! Ledger entries, the drafts plans are made of, and how each entry moves
+//! the serialised assets it names.
 
 use super::balance::Delta;
-use super::lot::{LotId, LotNumber, SerialNumber};
+use super::document::DocRef;
+use super::lot::{Lot, LotId, LotNumber, SerialNumber};
 use crate::depot::DepotCode;
 use crate::item::ItemId;
 use crate::time::UtcMillis;
@@ -157,7 +159,7 @@ impl AssetStatus {
     }
 }
 
-/// One entry of the ledger.
+/// One entry of the ledger, as stored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LedgerEntry {
     /// Server-assigned id.
@@ -178,15 +180,17 @@ pub struct LedgerEntry {
     pub delta: Delta,
     /// Why.
     pub reason: String,
-    /// The document it belongs to.
+    /// The paper document number (delivery note, issue slip).
     pub document: String,
+    /// The document of this service it belongs to, if any.
+    pub owner: Option<DocRef>,
     /// Who the stock came from or went to.
     pub counterparty: String,
     /// Business time.
     pub occurred_at: UtcMillis,
     /// Recording time.
     pub recorded_at: UtcMillis,
-    /// Who recorded it.
+    /// Who made the change.
     pub actor: String,
     /// Who countersigned it.
     pub countersigned_by: Option<String>,
@@ -198,101 +202,200 @@ pub struct LedgerEntry {
     pub request_id: String,
 }
 
-/// The asset status an entry of `kind` with this sign moves serials from and to.
-/// `None` as the source means the asset is new.
+/// Where a serialised asset is and, when a document holds it, which.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssetPlace {
+    /// Status.
+    pub status: AssetStatus,
+    /// The document holding it, for held assets a document holds.
+    pub holder: Option<DocRef>,
+}
+
+impl AssetPlace {
+    /// A place no document holds.
+    pub fn free(status: AssetStatus) -> Self {
+        Self {
+            status,
+            holder: None,
+        }
+    }
+}
+
+/// How an entry moves the assets it names: from where (`None` for assets new
+/// to the system) to where.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssetMove {
+    /// Where each asset must be now.
+    pub from: Option<AssetPlace>,
+    /// Where it goes.
+    pub to: AssetPlace,
+}
+
+/// The asset move of an entry of `kind` with change `delta`. `holder` is the
+/// document the entry belongs to when that document holds units: a hold
+/// made for it is held by it, and only its own release or scrap moves it on.
+/// Reversals are moved by [`AssetMove::undo`] of what they reverse.
 pub fn asset_transition(
     kind: EntryType,
     delta: Delta,
-) -> Option<(Option<AssetStatus>, AssetStatus)> {
+    holder: Option<&DocRef>,
+) -> Option<AssetMove> {
     use AssetStatus::*;
+    let free = AssetPlace::free;
+    let held = || AssetPlace {
+        status: Held,
+        holder: holder.cloned(),
+    };
+    let mv = |from: Option<AssetPlace>, to: AssetPlace| Some(AssetMove { from, to });
     match kind {
         EntryType::Receipt
         | EntryType::TransferIn
         | EntryType::Recovery
-        | EntryType::LeaseReturn => Some((None, InStock)),
+        | EntryType::LeaseReturn => mv(None, free(InStock)),
         EntryType::Issue | EntryType::TransferOut | EntryType::LeaseOut => {
-            Some((Some(InStock), Issued))
+            mv(Some(free(InStock)), free(Issued))
         }
-        EntryType::Hold => Some((Some(InStock), Held)),
-        EntryType::Release => Some((Some(Held), InStock)),
-        EntryType::Scrap => Some((Some(Held), Scrapped)),
-        EntryType::Adjustment if delta.on_hand < 0 => Some((Some(InStock), Missing)),
-        EntryType::Adjustment => Some((None, InStock)),
+        EntryType::Hold => mv(Some(free(InStock)), held()),
+        EntryType::Release => mv(Some(held()), free(InStock)),
+        EntryType::Scrap => mv(Some(held()), free(Scrapped)),
+        EntryType::Adjustment if delta.on_hand < 0 && delta.held < 0 => {
+            mv(Some(free(Held)), free(Missing))
+        }
+        EntryType::Adjustment if delta.on_hand < 0 => mv(Some(free(InStock)), free(Missing)),
+        EntryType::Adjustment => mv(None, free(InStock)),
         EntryType::Reversal => None,
     }
 }
 
-/// Why an entry cannot be reversed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum NotReversible {
-    /// It was reversed already.
-    AlreadyReversed,
-    /// It is itself a reversal.
-    IsReversal,
-    /// Its kind is corrected another way (two signatures, or an order).
-    Kind(EntryType),
-    /// It belongs to a document (a scrap application) that decides it.
-    Document(String),
+impl AssetMove {
+    /// The move that undoes this one: assets go back where they were, and
+    /// assets that were new become void.
+    pub fn undo(&self) -> AssetMove {
+        AssetMove {
+            from: Some(self.to.clone()),
+            to: self
+                .from
+                .clone()
+                .unwrap_or(AssetPlace::free(AssetStatus::Void)),
+        }
+    }
 }
 
-/// What reversing `e` does: the opposite change, and for serials the status
-/// each must have now and the status it goes back to.
-pub fn reversal_of(
-    e: &LedgerEntry,
-    already_reversed: bool,
-    owning_document: Option<&str>,
-) -> Result<(Delta, Option<(AssetStatus, AssetStatus)>), NotReversible> {
-    if already_reversed {
-        return Err(NotReversible::AlreadyReversed);
+/// An entry a plan posts: everything but what the store assigns when it
+/// writes it (position, recording time, request id).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryDraft {
+    /// Id, chosen by the caller of the planner.
+    pub id: String,
+    /// Kind.
+    pub kind: EntryType,
+    /// Depot.
+    pub depot: DepotCode,
+    /// The lot.
+    pub lot: Lot,
+    /// The change of the line.
+    pub delta: Delta,
+    /// Serial numbers, for serial-tracked items.
+    pub serials: Vec<SerialNumber>,
+    /// How the serials move (through [`asset_transition`]).
+    pub assets: Option<AssetMove>,
+    /// Why.
+    pub reason: String,
+    /// The paper document number.
+    pub document: String,
+    /// The document of this service it belongs to.
+    pub owner: Option<DocRef>,
+    /// Supplier, donor or recipient.
+    pub counterparty: String,
+    /// Business time.
+    pub occurred_at: UtcMillis,
+    /// Who is recorded as having made it; `None` means the caller.
+    pub actor: Option<String>,
+    /// Who countersigned it.
+    pub countersigned_by: Option<String>,
+    /// The entry it reverses.
+    pub reverses: Option<String>,
+}
+
+impl EntryDraft {
+    /// A draft of `kind` changing `lot` at `depot` by `delta`; its asset
+    /// move follows from the kind, the change and the owner.
+    pub fn new(
+        id: String,
+        kind: EntryType,
+        depot: &DepotCode,
+        lot: &Lot,
+        delta: Delta,
+        occurred_at: UtcMillis,
+    ) -> Self {
+        Self {
+            id,
+            kind,
+            depot: depot.clone(),
+            lot: lot.clone(),
+            delta,
+            serials: Vec::new(),
+            assets: None,
+            reason: String::new(),
+            document: String::new(),
+            owner: None,
+            counterparty: String::new(),
+            occurred_at,
+            actor: None,
+            countersigned_by: None,
+            reverses: None,
+        }
     }
-    if e.kind == EntryType::Reversal {
-        return Err(NotReversible::IsReversal);
+
+    /// Sets the reason.
+    pub fn reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = reason.into();
+        self
     }
-    if !matches!(
-        e.kind,
-        EntryType::Receipt | EntryType::Issue | EntryType::Hold | EntryType::Release
-    ) {
-        return Err(NotReversible::Kind(e.kind));
+
+    /// Sets the paper document and the counterparty.
+    pub fn paper(mut self, document: &str, counterparty: &str) -> Self {
+        self.document = document.to_string();
+        self.counterparty = counterparty.to_string();
+        self
     }
-    if let Some(doc) = owning_document {
-        return Err(NotReversible::Document(doc.to_string()));
+
+    /// Makes the entry belong to `owner`; if that document holds units,
+    /// the assets the entry holds are held by it.
+    pub fn owned_by(mut self, owner: &DocRef) -> Self {
+        self.owner = Some(owner.clone());
+        self.refresh_assets();
+        self
     }
-    let assets = match asset_transition(e.kind, e.delta) {
-        Some((from, to)) if !e.serials.is_empty() => Some((to, from.unwrap_or(AssetStatus::Void))),
-        _ => None,
-    };
-    Ok((e.delta.negated(), assets))
+
+    /// Records who made the change and who countersigned it.
+    pub fn signed(mut self, actor: &str, countersigner: &str) -> Self {
+        self.actor = Some(actor.to_string());
+        self.countersigned_by = Some(countersigner.to_string());
+        self
+    }
+
+    /// Names the serial numbers moved.
+    pub fn serials(mut self, serials: Vec<SerialNumber>) -> Self {
+        self.serials = serials;
+        self.refresh_assets();
+        self
+    }
+
+    fn refresh_assets(&mut self) {
+        if self.serials.is_empty() || self.kind == EntryType::Reversal {
+            self.assets = None;
+            return;
+        }
+        let holder = self.owner.as_ref().filter(|o| o.kind.holds());
+        self.assets = asset_transition(self.kind, self.delta, holder);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn entry(kind: EntryType, delta: Delta, serials: &[&str]) -> LedgerEntry {
-        LedgerEntry {
-            id: "e1".into(),
-            seq: 1,
-            kind,
-            depot: DepotCode::from_stored("HB-SY".into()),
-            item: ItemId::from_stored("gen".into()),
-            lot: LotId("l1".into()),
-            lot_number: LotNumber::from_stored("L1".into()),
-            delta,
-            reason: String::new(),
-            document: String::new(),
-            counterparty: String::new(),
-            occurred_at: 0,
-            recorded_at: 0,
-            actor: "k".into(),
-            countersigned_by: None,
-            reverses: None,
-            serials: serials
-                .iter()
-                .map(|s| SerialNumber::from_stored(s.to_string()))
-                .collect(),
-            request_id: "r".into(),
-        }
-    }
+    use crate::stock::document::DocKind;
 
     #[test]
     fn entry_type_numbers_round_trip() {
@@ -302,58 +405,44 @@ mod tests {
     }
 
     #[test]
-    fn receipts_issues_holds_and_releases_reverse_into_their_opposite() {
-        let (d, a) = reversal_of(
-            &entry(EntryType::Receipt, Delta::on_hand(5), &[]),
-            false,
-            None,
-        )
-        .unwrap();
-        assert_eq!(d, Delta::on_hand(-5));
-        assert_eq!(a, None);
-        let (d, a) = reversal_of(
-            &entry(EntryType::Issue, Delta::on_hand(-1), &["G1"]),
-            false,
-            None,
-        )
-        .unwrap();
-        assert_eq!(d, Delta::on_hand(1));
-        assert_eq!(a, Some((AssetStatus::Issued, AssetStatus::InStock)));
-        let (_, a) = reversal_of(
-            &entry(EntryType::Receipt, Delta::on_hand(1), &["G1"]),
-            false,
-            None,
-        )
-        .unwrap();
-        assert_eq!(a, Some((AssetStatus::InStock, AssetStatus::Void)));
-        let (d, _) =
-            reversal_of(&entry(EntryType::Hold, Delta::held(2), &[]), false, None).unwrap();
-        assert_eq!(d, Delta::held(-2));
+    fn a_hold_for_a_document_is_held_by_it_and_only_its_decision_moves_it_on() {
+        let app = DocRef::new(DocKind::ScrapApplication, "S1");
+        let hold = asset_transition(EntryType::Hold, Delta::doc_held(1), Some(&app)).unwrap();
+        assert_eq!(hold.from, Some(AssetPlace::free(AssetStatus::InStock)));
+        assert_eq!(hold.to.holder, Some(app.clone()));
+        let scrap = asset_transition(EntryType::Scrap, Delta::default(), Some(&app)).unwrap();
+        assert_eq!(scrap.from.unwrap().holder, Some(app));
+        // A plain release moves only assets no document holds.
+        let release = asset_transition(EntryType::Release, Delta::held(-1), None).unwrap();
+        assert_eq!(release.from, Some(AssetPlace::free(AssetStatus::Held)));
     }
 
     #[test]
-    fn two_signature_entries_reversals_and_repeats_are_not_reversible() {
-        let adj = entry(EntryType::Adjustment, Delta::on_hand(-1), &[]);
-        assert_eq!(
-            reversal_of(&adj, false, None),
-            Err(NotReversible::Kind(EntryType::Adjustment))
-        );
-        let scrap = entry(EntryType::Scrap, Delta::on_hand(-1), &[]);
-        assert!(reversal_of(&scrap, false, None).is_err());
-        let rev = entry(EntryType::Reversal, Delta::on_hand(-1), &[]);
-        assert_eq!(
-            reversal_of(&rev, false, None),
-            Err(NotReversible::IsReversal)
-        );
-        let rec = entry(EntryType::Receipt, Delta::on_hand(1), &[]);
-        assert_eq!(
-            reversal_of(&rec, true, None),
-            Err(NotReversible::AlreadyReversed)
-        );
-        let hold = entry(EntryType::Hold, Delta::held(1), &[]);
-        assert!(matches!(
-            reversal_of(&hold, false, Some("scrap application S1")),
-            Err(NotReversible::Document(_))
-        ));
+    fn a_count_writes_off_missing_assets_from_where_they_were() {
+        let in_stock = asset_transition(EntryType::Adjustment, Delta::on_hand(-1), None).unwrap();
+        assert_eq!(in_stock.from, Some(AssetPlace::free(AssetStatus::InStock)));
+        let held = asset_transition(
+            EntryType::Adjustment,
+            Delta {
+                on_hand: -1,
+                held: -1,
+                ..Delta::default()
+            },
+            None,
+        )
+        .unwrap();
+        assert_eq!(held.from, Some(AssetPlace::free(AssetStatus::Held)));
+        assert_eq!(held.to.status, AssetStatus::Missing);
+        let found = asset_transition(EntryType::Adjustment, Delta::on_hand(1), None).unwrap();
+        assert_eq!(found.from, None);
+    }
+
+    #[test]
+    fn undoing_a_receipt_voids_its_assets_and_undoing_an_issue_brings_them_back() {
+        let r = asset_transition(EntryType::Receipt, Delta::on_hand(1), None).unwrap();
+        assert_eq!(r.undo().to.status, AssetStatus::Void);
+        let i = asset_transition(EntryType::Issue, Delta::on_hand(-1), None).unwrap();
+        assert_eq!(i.undo().from, Some(AssetPlace::free(AssetStatus::Issued)));
+        assert_eq!(i.undo().to, AssetPlace::free(AssetStatus::InStock));
     }
 }

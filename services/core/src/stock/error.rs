@@ -1,6 +1,7 @@
 //! Every way a stock operation can break a rule.
 
-use super::entry::NotReversible;
+use super::reversal::NotReversible;
+use crate::authz::Denied;
 use crate::error::{ErrorKind, Failure};
 use crate::violation::Violations;
 
@@ -96,7 +97,7 @@ pub enum StockError {
         after: i64,
     },
     /// Fewer units held than asked to release.
-    #[error("lot {lot} has {held} releasable held unit(s), {requested} requested")]
+    #[error("lot {lot} has {held} held unit(s) a keeper may release, {requested} requested")]
     NotEnoughHeld {
         /// Lot number.
         lot: String,
@@ -156,18 +157,6 @@ pub enum StockError {
         /// What they made.
         what: &'static str,
     },
-    /// The approver is not of the tier that owns the stock.
-    #[error(
-        "lot {lot} is owned by the {owning} tier; scrapping it needs a dispatcher or admin of that tier over depot {depot}"
-    )]
-    NotOwningTier {
-        /// Lot number.
-        lot: String,
-        /// Owning tier.
-        owning: &'static str,
-        /// Depot.
-        depot: String,
-    },
     /// Another count is open at the depot.
     #[error("stock count {0} is still open at this depot; finish or cancel it first")]
     CountInProgress(String),
@@ -190,21 +179,67 @@ pub enum StockError {
         /// Held now.
         held: i64,
     },
-    /// The units are held for a pending scrap application.
+    /// The units belong to documents that hold them; only their own
+    /// decisions release them.
     #[error(
-        "the held units of lot {lot} belong to scrap application {application}; approve or reject it instead"
+        "lot {lot} has {free_held} held unit(s) that no document holds, {requested} needed; the others are held by {}, and only their own decisions release them",
+        if holders.is_empty() { "documents".to_string() } else { holders.join(", ") }
     )]
-    HeldForScrap {
+    HeldByDocument {
         /// Lot number.
         lot: String,
-        /// The application.
-        application: String,
+        /// Held units no document holds.
+        free_held: i64,
+        /// Units the request needed.
+        requested: i64,
+        /// The documents holding the rest, if known.
+        holders: Vec<String>,
     },
+    /// A document's units are not where the document says they are; the
+    /// data disagree and the integrity check will say where.
+    #[error(
+        "{document} holds units of lot {lot} that the stock line no longer shows; run the integrity check"
+    )]
+    DocumentUnitsMissing {
+        /// The document.
+        document: String,
+        /// Lot number.
+        lot: String,
+    },
+    /// The line would exceed the largest balance a line may hold.
+    #[error(
+        "lot {0} would hold more than {max} units at this depot; check the quantity",
+        max = super::balance::MAX_BALANCE
+    )]
+    BalanceLimit(String),
+    /// The document changed since the caller read it.
+    #[error(
+        "{kind}/{id} has changed since it was read (etag {sent}, now {current}); read it again"
+    )]
+    StaleEtag {
+        /// What kind of document.
+        kind: &'static str,
+        /// Its id.
+        id: String,
+        /// Etag sent.
+        sent: i64,
+        /// Current version.
+        current: i64,
+    },
+    /// The caller may not do this here.
+    #[error("{0}")]
+    Denied(Denied),
 }
 
 impl From<Violations> for StockError {
     fn from(v: Violations) -> Self {
         StockError::Invalid(v)
+    }
+}
+
+impl From<Denied> for StockError {
+    fn from(d: Denied) -> Self {
+        StockError::Denied(d)
     }
 }
 
@@ -219,7 +254,9 @@ impl From<NotReversible> for StockError {
                 "a {} entry is not reversed this way; correct it with a new adjustment",
                 k.name()
             ),
-            NotReversible::Document(d) => format!("the entry belongs to {d}; decide that instead"),
+            NotReversible::Document(d) => {
+                format!("the entry belongs to {d}; decide or correct that document instead")
+            }
         })
     }
 }
@@ -276,13 +313,28 @@ impl Failure for StockError {
             StockError::SerialNotAvailable { .. } => pre("SERIAL_NOT_AVAILABLE"),
             StockError::NotReversible(_) => pre("NOT_REVERSIBLE"),
             StockError::InvalidTransition { .. } => pre("INVALID_STATE_TRANSITION"),
-            StockError::SamePerson { .. } | StockError::NotOwningTier { .. } => {
-                ErrorKind::PermissionDenied { message: msg }
-            }
+            StockError::SamePerson { .. } => ErrorKind::PermissionDenied { message: msg },
             StockError::CountInProgress(_) => pre("COUNT_IN_PROGRESS"),
             StockError::CountIncomplete(_) => pre("COUNT_INCOMPLETE"),
             StockError::VarianceConflict { .. } => pre("VARIANCE_CONFLICT"),
-            StockError::HeldForScrap { .. } => pre("HELD_FOR_SCRAP"),
+            StockError::HeldByDocument {
+                free_held,
+                requested,
+                holders,
+                ..
+            } => ErrorKind::FailedPrecondition {
+                reason: "HELD_BY_DOCUMENT",
+                message: msg,
+                metadata: vec![
+                    ("free_held".into(), free_held.to_string()),
+                    ("requested".into(), requested.to_string()),
+                    ("holders".into(), holders.join(",")),
+                ],
+            },
+            StockError::DocumentUnitsMissing { .. } => pre("DOCUMENT_UNITS_MISSING"),
+            StockError::BalanceLimit(_) => pre("BALANCE_LIMIT"),
+            StockError::StaleEtag { .. } => ErrorKind::Aborted { message: msg },
+            StockError::Denied(d) => d.kind(),
         }
     }
 }

@@ -1,11 +1,44 @@
 //! The integrity check: every stored balance recomputed from the ledger,
-//! and every serialised line recounted from its assets.
+//! every serialised line recounted from its assets, and every document's
+//! share proved: what open documents hold is exactly what the lines say
+//! documents hold, each document's entries hold exactly its quantity while
+//! it is open and nothing once decided, and each held asset is held by the
+//! open document that names it.
 
+use super::scrap::{scrap_from, select_all};
 use crate::db::Store;
 use crate::error::StoreError;
-use reserve_core::authz::DepotPath;
+use reserve_core::depot::DepotPath;
 use reserve_core::item::Tracking;
+use reserve_core::stock::entry::AssetStatus;
+use reserve_core::stock::scrap::ScrapApplication;
 use sqlx::FromRow;
+use std::collections::BTreeMap;
+
+/// Which figure disagrees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IntegrityFigure {
+    /// A line's on hand against its entries.
+    OnHand,
+    /// A line's reserved against its entries.
+    Reserved,
+    /// A line's held against its entries.
+    Held,
+    /// A line's held by documents against its entries.
+    HeldByDocuments,
+    /// A line's held by documents against what its open documents hold.
+    OpenDocumentHolds,
+    /// A document's entries against what it should hold now.
+    DocumentShare,
+    /// A serial line's on hand against its assets in the depot.
+    AssetsOnHand,
+    /// A serial line's held against its held assets.
+    AssetsHeld,
+    /// An asset's status or holder against the documents naming it.
+    AssetHolder,
+    /// A balance that breaks its rules.
+    BalanceRules,
+}
 
 /// A stored figure that disagrees with what it is derived from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,10 +47,12 @@ pub struct IntegrityIssue {
     pub depot: String,
     /// Item.
     pub item: String,
-    /// Lot id.
-    pub lot: String,
+    /// Lot number.
+    pub lot_number: String,
     /// Which figure.
-    pub figure: &'static str,
+    pub figure: IntegrityFigure,
+    /// The document or asset concerned, for document and asset figures.
+    pub subject: Option<String>,
     /// As stored.
     pub stored: i64,
     /// As recomputed.
@@ -31,81 +66,265 @@ pub struct IntegrityReport {
     pub lines_checked: i64,
     /// Ledger entries summed.
     pub entries_checked: i64,
+    /// Open documents checked.
+    pub documents_checked: i64,
     /// Differences; empty when all agree.
     pub issues: Vec<IntegrityIssue>,
 }
 
 #[derive(FromRow)]
-struct Row {
+struct LineRow {
     depot_code: String,
     item_id: String,
     lot_id: String,
+    lot_number: String,
     on_hand: i64,
     reserved: i64,
     held: i64,
+    doc_held: i64,
     sum_quantity: i64,
     sum_held: i64,
     sum_reserved: i64,
+    sum_doc_held: i64,
     entries: i64,
     assets_on_hand: i64,
     assets_held: i64,
     tracking: i64,
 }
 
+#[derive(FromRow)]
+struct ShareRow {
+    owner: String,
+    depot_code: String,
+    item_id: String,
+    lot_id: String,
+    lot_number: String,
+    held: i64,
+    reserved: i64,
+}
+
+#[derive(FromRow)]
+struct HeldAssetRow {
+    item_id: String,
+    serial_number: String,
+    depot_code: String,
+    lot_id: String,
+    lot_number: String,
+    status: i64,
+    holder: Option<String>,
+}
+
 impl Store {
-    /// Recomputes every balance in `subtree` from the ledger and the assets.
+    /// Recomputes every balance in `subtree` from the ledger and the assets,
+    /// and checks every document's share.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn check_integrity(
         &self,
         subtree: &DepotPath,
     ) -> Result<IntegrityReport, StoreError> {
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT l.depot_code, l.item_id, l.lot_id, l.on_hand, l.reserved, l.held, \
+        let like = format!("{}%", subtree.as_str());
+        let mut report = IntegrityReport::default();
+        let mut conn = self.reader().acquire().await?;
+        let rows: Vec<LineRow> = sqlx::query_as(
+            "SELECT l.depot_code, l.item_id, l.lot_id, t.lot_number, l.on_hand, l.reserved, l.held, l.doc_held, \
              CAST(COALESCE(e.q, 0) AS BIGINT) AS sum_quantity, CAST(COALESCE(e.h, 0) AS BIGINT) AS sum_held, \
-             CAST(COALESCE(e.r, 0) AS BIGINT) AS sum_reserved, CAST(COALESCE(e.n, 0) AS BIGINT) AS entries, \
+             CAST(COALESCE(e.r, 0) AS BIGINT) AS sum_reserved, CAST(COALESCE(e.dh, 0) AS BIGINT) AS sum_doc_held, \
+             CAST(COALESCE(e.n, 0) AS BIGINT) AS entries, \
              CAST(COALESCE(a.n, 0) AS BIGINT) AS assets_on_hand, CAST(COALESCE(a.h, 0) AS BIGINT) AS assets_held, \
              i.tracking \
              FROM stock_lines l JOIN depots d ON d.code = l.depot_code JOIN items i ON i.id = l.item_id \
+             JOIN lots t ON t.id = l.lot_id \
              LEFT JOIN (SELECT depot_code, lot_id, SUM(quantity) AS q, SUM(held_delta) AS h, \
-                        SUM(reserved_delta) AS r, COUNT(*) AS n FROM ledger_entries GROUP BY depot_code, lot_id) e \
+                        SUM(reserved_delta) AS r, SUM(doc_held_delta) AS dh, COUNT(*) AS n \
+                        FROM ledger_entries GROUP BY depot_code, lot_id) e \
                ON e.depot_code = l.depot_code AND e.lot_id = l.lot_id \
              LEFT JOIN (SELECT depot_code, lot_id, SUM(CASE WHEN status IN (1, 2) THEN 1 ELSE 0 END) AS n, \
                         SUM(CASE WHEN status = 2 THEN 1 ELSE 0 END) AS h FROM assets GROUP BY depot_code, lot_id) a \
                ON a.depot_code = l.depot_code AND a.lot_id = l.lot_id \
              WHERE d.path LIKE $1 ORDER BY l.depot_code, l.lot_id",
         )
-        .bind(format!("{}%", subtree.as_str()))
-        .fetch_all(self.reader())
+        .bind(&like)
+        .fetch_all(&mut *conn)
         .await?;
-        let mut report = IntegrityReport::default();
+        let open = sqlx::query(&format!(
+            "{} JOIN depots d ON d.code = s.depot_code WHERE s.status = 1 AND d.path LIKE $1",
+            select_all()
+        ))
+        .bind(&like)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(scrap_from)
+        .collect::<Result<Vec<ScrapApplication>, _>>()?;
+        report.documents_checked = open.len() as i64;
+        // What open documents hold, per (depot, lot).
+        let mut holds: BTreeMap<(String, String), i64> = BTreeMap::new();
+        for a in &open {
+            *holds
+                .entry((a.depot.to_string(), a.lot.0.clone()))
+                .or_default() += a.quantity;
+        }
         for r in rows {
             report.lines_checked += 1;
             report.entries_checked += r.entries;
-            let mut issue = |figure: &'static str, stored: i64, recomputed: i64| {
+            let mut issue = |figure: IntegrityFigure, stored: i64, recomputed: i64| {
                 if stored != recomputed {
                     report.issues.push(IntegrityIssue {
                         depot: r.depot_code.clone(),
                         item: r.item_id.clone(),
-                        lot: r.lot_id.clone(),
+                        lot_number: r.lot_number.clone(),
                         figure,
+                        subject: None,
                         stored,
                         recomputed,
                     });
                 }
             };
-            issue("on_hand", r.on_hand, r.sum_quantity);
-            issue("held", r.held, r.sum_held);
-            issue("reserved", r.reserved, r.sum_reserved);
+            issue(IntegrityFigure::OnHand, r.on_hand, r.sum_quantity);
+            issue(IntegrityFigure::Held, r.held, r.sum_held);
+            issue(IntegrityFigure::Reserved, r.reserved, r.sum_reserved);
+            issue(IntegrityFigure::HeldByDocuments, r.doc_held, r.sum_doc_held);
+            let by_documents = holds
+                .get(&(r.depot_code.clone(), r.lot_id.clone()))
+                .copied()
+                .unwrap_or(0);
+            issue(IntegrityFigure::OpenDocumentHolds, r.doc_held, by_documents);
             if r.tracking == Tracking::Serial.number() {
-                issue("assets_on_hand", r.on_hand, r.assets_on_hand);
-                issue("assets_held", r.held, r.assets_held);
+                issue(IntegrityFigure::AssetsOnHand, r.on_hand, r.assets_on_hand);
+                issue(IntegrityFigure::AssetsHeld, r.held, r.assets_held);
             }
             let sound = r.on_hand >= 0
                 && r.reserved >= 0
                 && r.held >= 0
+                && r.doc_held >= 0
+                && r.doc_held <= r.held
                 && r.reserved + r.held <= r.on_hand;
-            issue("balance_rules", 1, i64::from(sound));
+            issue(IntegrityFigure::BalanceRules, 1, i64::from(sound));
         }
+        self.check_shares(&mut conn, &like, &open, &mut report)
+            .await?;
+        self.check_held_assets(&mut conn, &like, &open, &mut report)
+            .await?;
         Ok(report)
+    }
+
+    /// Each document's entries hold exactly what it holds now, per line.
+    async fn check_shares(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        like: &str,
+        open: &[ScrapApplication],
+        report: &mut IntegrityReport,
+    ) -> Result<(), StoreError> {
+        let shares: Vec<ShareRow> = sqlx::query_as(
+            "SELECT e.owner, e.depot_code, e.item_id, e.lot_id, t.lot_number, \
+             CAST(SUM(e.doc_held_delta) AS BIGINT) AS held, CAST(SUM(e.reserved_delta) AS BIGINT) AS reserved \
+             FROM ledger_entries e JOIN depots d ON d.code = e.depot_code JOIN lots t ON t.id = e.lot_id \
+             WHERE e.owner IS NOT NULL AND d.path LIKE $1 \
+             GROUP BY e.owner, e.depot_code, e.item_id, e.lot_id, t.lot_number",
+        )
+        .bind(like)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut expected: BTreeMap<(String, String, String), (i64, &ScrapApplication)> =
+            BTreeMap::new();
+        for a in open {
+            expected.insert(
+                (a.doc_ref().name(), a.depot.to_string(), a.lot.0.clone()),
+                (a.quantity, a),
+            );
+        }
+        for s in &shares {
+            let key = (s.owner.clone(), s.depot_code.clone(), s.lot_id.clone());
+            let want = expected.remove(&key).map(|(q, _)| q).unwrap_or(0);
+            for (stored, recomputed) in [(s.held, want), (s.reserved, 0)] {
+                if stored != recomputed {
+                    report.issues.push(IntegrityIssue {
+                        depot: s.depot_code.clone(),
+                        item: s.item_id.clone(),
+                        lot_number: s.lot_number.clone(),
+                        figure: IntegrityFigure::DocumentShare,
+                        subject: Some(s.owner.clone()),
+                        stored,
+                        recomputed,
+                    });
+                }
+            }
+        }
+        // An open document with no entries at all holds nothing it should.
+        for ((owner, depot, _), (q, a)) in expected {
+            report.issues.push(IntegrityIssue {
+                depot,
+                item: a.item.to_string(),
+                lot_number: a.lot_number.as_str().to_string(),
+                figure: IntegrityFigure::DocumentShare,
+                subject: Some(owner),
+                stored: 0,
+                recomputed: q,
+            });
+        }
+        Ok(())
+    }
+
+    /// Every held asset a document holds is named by that open document, at
+    /// its depot and lot; every asset an open document names is held by it.
+    async fn check_held_assets(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        like: &str,
+        open: &[ScrapApplication],
+        report: &mut IntegrityReport,
+    ) -> Result<(), StoreError> {
+        let held: Vec<HeldAssetRow> = sqlx::query_as(
+            "SELECT a.item_id, a.serial_number, a.depot_code, a.lot_id, t.lot_number, a.status, a.holder \
+             FROM assets a JOIN depots d ON d.code = a.depot_code JOIN lots t ON t.id = a.lot_id \
+             WHERE d.path LIKE $1 AND (a.holder IS NOT NULL OR a.status = 2)",
+        )
+        .bind(like)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut named: BTreeMap<(String, String), &ScrapApplication> = BTreeMap::new();
+        for a in open {
+            for s in &a.serials {
+                named.insert((a.item.to_string(), s.to_string()), a);
+            }
+        }
+        for h in &held {
+            let key = (h.item_id.clone(), h.serial_number.clone());
+            let namer = named.remove(&key);
+            let right = match (&h.holder, namer) {
+                (None, None) => h.status == AssetStatus::Held.number(),
+                (Some(holder), Some(a)) => {
+                    *holder == a.doc_ref().name()
+                        && h.status == AssetStatus::Held.number()
+                        && h.depot_code == a.depot.as_str()
+                        && h.lot_id == a.lot.0
+                }
+                _ => false,
+            };
+            if !right {
+                report.issues.push(IntegrityIssue {
+                    depot: h.depot_code.clone(),
+                    item: h.item_id.clone(),
+                    lot_number: h.lot_number.clone(),
+                    figure: IntegrityFigure::AssetHolder,
+                    subject: Some(format!("assets/{}", h.serial_number)),
+                    stored: h.status,
+                    recomputed: AssetStatus::Held.number(),
+                });
+            }
+        }
+        for ((item, serial), a) in named {
+            report.issues.push(IntegrityIssue {
+                depot: a.depot.to_string(),
+                item,
+                lot_number: a.lot_number.as_str().to_string(),
+                figure: IntegrityFigure::AssetHolder,
+                subject: Some(format!("assets/{serial}")),
+                stored: 0,
+                recomputed: AssetStatus::Held.number(),
+            });
+        }
+        Ok(())
     }
 }

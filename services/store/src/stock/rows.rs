@@ -1,17 +1,18 @@
 //! Reading and writing the stock tables: lots, lines, assets, ledger entries.
-//! Every balance change goes through [`post`], a conditional update that can
-//! never break the balance rules, whatever runs beside it.
+//! Every balance change goes through [`apply_delta`], a conditional update
+//! that can never break the balance rules, whatever runs beside it; plans
+//! reach it only through [`super::post`].
 
 use crate::catalog::{item_columns, item_from};
-use crate::error::StoreError;
+use crate::error::{OpError, StoreError};
 use crate::sql::{Arg, Sql};
 use reserve_core::depot::DepotCode;
 use reserve_core::item::{Item, ItemId};
-use reserve_core::stock::Delta;
-use reserve_core::stock::entry::AssetStatus;
-use reserve_core::stock::movement::{AssetState, LineState};
+use reserve_core::stock::entry::{AssetPlace, AssetStatus};
+use reserve_core::stock::pick::{AssetState, LineState};
 use reserve_core::stock::{
-    Balance, Day, EntryType, FundingSource, LedgerEntry, Lot, LotId, LotNumber, SerialNumber,
+    Balance, Day, Delta, DocRef, FundingSource, LedgerEntry, Lot, LotId, LotNumber, SerialNumber,
+    StockError,
 };
 use reserve_core::tier::Tier;
 use reserve_core::time::UtcMillis;
@@ -72,7 +73,7 @@ pub struct LineView {
 
 /// Line columns under the alias `l`.
 pub(crate) const LINE_COLUMNS: &str =
-    "l.depot_code, l.on_hand, l.reserved, l.held, l.updated_at AS line_updated_at";
+    "l.depot_code, l.on_hand, l.reserved, l.held, l.doc_held, l.updated_at AS line_updated_at";
 
 #[derive(FromRow)]
 struct LineRow {
@@ -80,7 +81,19 @@ struct LineRow {
     on_hand: i64,
     reserved: i64,
     held: i64,
+    doc_held: i64,
     line_updated_at: i64,
+}
+
+impl LineRow {
+    fn balance(&self) -> Balance {
+        Balance {
+            on_hand: self.on_hand,
+            reserved: self.reserved,
+            held: self.held,
+            doc_held: self.doc_held,
+        }
+    }
 }
 
 /// A line view from a row holding LINE_COLUMNS, LOT_COLUMNS and `near_expiry_days`.
@@ -88,13 +101,9 @@ pub(crate) fn view_from(row: &AnyRow) -> Result<LineView, StoreError> {
     let l = LineRow::from_row(row)?;
     let (near,): (i64,) = (sqlx::Row::try_get(row, "near_expiry_days")?,);
     Ok(LineView {
+        balance: l.balance(),
         depot: DepotCode::from_stored(l.depot_code),
         lot: lot_from(row)?,
-        balance: Balance {
-            on_hand: l.on_hand,
-            reserved: l.reserved,
-            held: l.held,
-        },
         near_expiry_days: i32::try_from(near).unwrap_or(i32::MAX),
         updated_at: l.line_updated_at,
     })
@@ -170,13 +179,9 @@ pub(crate) async fn load_item_at(
     for r in &rows {
         let l = LineRow::from_row(r)?;
         lines.push(LineView {
+            balance: l.balance(),
             depot: DepotCode::from_stored(l.depot_code),
             lot: lot_from(r)?,
-            balance: Balance {
-                on_hand: l.on_hand,
-                reserved: l.reserved,
-                held: l.held,
-            },
             near_expiry_days: it.near_expiry_days,
             updated_at: l.line_updated_at,
         });
@@ -262,9 +267,10 @@ pub(crate) async fn ensure_line(
     Ok(())
 }
 
-/// Applies `d` to a line only if the result keeps every balance rule, and
-/// returns the new balance. When the guard fails the line changed since it
-/// was read; the transaction is retried and decided again.
+/// Applies `d` to a line only if the result keeps every balance rule (the
+/// same rules as [`Balance::check`] and the table's CHECK), and returns the
+/// new balance. When the guard fails the line changed since the plan read it:
+/// the transaction is retried and decided again.
 pub(crate) async fn apply_delta(
     tx: &mut AnyConnection,
     depot: &str,
@@ -272,27 +278,31 @@ pub(crate) async fn apply_delta(
     d: Delta,
     now: UtcMillis,
 ) -> Result<(Balance, UtcMillis), StoreError> {
-    let row: Option<(i64, i64, i64, i64)> = sqlx::query_as(
+    let row: Option<(i64, i64, i64, i64, i64)> = sqlx::query_as(
         "UPDATE stock_lines SET on_hand = on_hand + $1, reserved = reserved + $2, held = held + $3, \
-         version = version + 1, updated_at = $4 \
-         WHERE depot_code = $5 AND lot_id = $6 AND on_hand + $1 >= 0 AND reserved + $2 >= 0 AND held + $3 >= 0 \
+         doc_held = doc_held + $4, version = version + 1, updated_at = $5 \
+         WHERE depot_code = $6 AND lot_id = $7 AND on_hand + $1 >= 0 AND on_hand + $1 <= $8 \
+         AND reserved + $2 >= 0 AND held + $3 >= 0 AND doc_held + $4 >= 0 AND doc_held + $4 <= held + $3 \
          AND reserved + $2 + held + $3 <= on_hand + $1 \
-         RETURNING on_hand, reserved, held, updated_at",
+         RETURNING on_hand, reserved, held, doc_held, updated_at",
     )
     .bind(d.on_hand)
     .bind(d.reserved)
     .bind(d.held)
+    .bind(d.doc_held)
     .bind(now)
     .bind(depot)
     .bind(lot)
+    .bind(reserve_core::stock::balance::MAX_BALANCE)
     .fetch_optional(&mut *tx)
     .await?;
     match row {
-        Some((on_hand, reserved, held, at)) => Ok((
+        Some((on_hand, reserved, held, doc_held, at)) => Ok((
             Balance {
                 on_hand,
                 reserved,
                 held,
+                doc_held,
             },
             at,
         )),
@@ -307,9 +317,10 @@ pub(crate) async fn insert_entry(
 ) -> Result<i64, StoreError> {
     let (seq,): (i64,) = sqlx::query_as(
         "INSERT INTO ledger_entries (id, entry_type, depot_code, item_id, lot_id, quantity, held_delta, \
-         reserved_delta, reason, document, counterparty, occurred_at, recorded_at, actor, countersigned_by, \
-         reverses_id, request_id, serials) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING seq",
+         reserved_delta, doc_held_delta, reason, document, owner, counterparty, occurred_at, recorded_at, actor, \
+         countersigned_by, reverses_id, request_id, serials) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
+         RETURNING seq",
     )
     .bind(&e.id)
     .bind(e.kind.number())
@@ -319,8 +330,10 @@ pub(crate) async fn insert_entry(
     .bind(e.delta.on_hand)
     .bind(e.delta.held)
     .bind(e.delta.reserved)
+    .bind(e.delta.doc_held)
     .bind(&e.reason)
     .bind(&e.document)
+    .bind(e.owner.as_ref().map(DocRef::name))
     .bind(&e.counterparty)
     .bind(e.occurred_at)
     .bind(e.recorded_at)
@@ -334,30 +347,25 @@ pub(crate) async fn insert_entry(
     Ok(seq)
 }
 
-/// Posts an entry: the guarded balance change and the ledger row, together.
-/// Returns the entry with its position and the line afterwards.
-pub(crate) async fn post(
-    tx: &mut AnyConnection,
-    mut e: LedgerEntry,
-) -> Result<(LedgerEntry, Balance, UtcMillis), StoreError> {
-    let (balance, at) =
-        apply_delta(tx, e.depot.as_str(), e.lot.as_str(), e.delta, e.recorded_at).await?;
-    e.seq = insert_entry(tx, &e).await?;
-    Ok((e, balance, at))
-}
-
 #[derive(FromRow)]
 struct AssetRow {
     serial_number: String,
     lot_id: String,
     depot_code: String,
     status: i64,
+    holder: Option<String>,
 }
 
+const ASSET_COLUMNS: &str = "serial_number, lot_id, depot_code, status, holder";
+
 fn asset_from(r: AssetRow) -> Result<AssetState, StoreError> {
+    let corrupt = |what: &str| StoreError::Corrupt(format!("asset {}: {what}", r.serial_number));
     Ok(AssetState {
-        status: AssetStatus::from_number(r.status)
-            .ok_or_else(|| StoreError::Corrupt(format!("asset {}: status", r.serial_number)))?,
+        status: AssetStatus::from_number(r.status).ok_or_else(|| corrupt("status"))?,
+        holder: match &r.holder {
+            Some(h) => Some(DocRef::parse_name(h).ok_or_else(|| corrupt("holder"))?),
+            None => None,
+        },
         serial: SerialNumber::from_stored(r.serial_number),
         lot: LotId(r.lot_id),
         depot: DepotCode::from_stored(r.depot_code),
@@ -373,7 +381,7 @@ pub(crate) async fn load_assets(
     if serials.is_empty() {
         return Ok(Vec::new());
     }
-    let mut sql = Sql::new("SELECT serial_number, lot_id, depot_code, status FROM assets WHERE ");
+    let mut sql = Sql::new(&format!("SELECT {ASSET_COLUMNS} FROM assets WHERE "));
     sql.push("item_id = ?", Arg::Text(item.to_string()));
     sql.in_list(
         " AND serial_number IN ",
@@ -391,10 +399,9 @@ pub(crate) async fn load_assets_at(
     depot: &str,
     item: &str,
 ) -> Result<Vec<AssetState>, StoreError> {
-    let rows: Vec<AssetRow> = sqlx::query_as(
-        "SELECT serial_number, lot_id, depot_code, status FROM assets \
-         WHERE depot_code = $1 AND item_id = $2 AND status IN (1, 2)",
-    )
+    let rows: Vec<AssetRow> = sqlx::query_as(&format!(
+        "SELECT {ASSET_COLUMNS} FROM assets WHERE depot_code = $1 AND item_id = $2 AND status IN (1, 2)"
+    ))
     .bind(depot)
     .bind(item)
     .fetch_all(&mut *tx)
@@ -402,25 +409,34 @@ pub(crate) async fn load_assets_at(
     rows.into_iter().map(asset_from).collect()
 }
 
-/// Moves serials from one status to another; all must be in `from` at `depot`.
+/// Moves serials from one place to another; every one must be at `depot`
+/// in `from` (status and holder), or the line changed under the plan.
 pub(crate) async fn move_assets(
     tx: &mut AnyConnection,
     item: &str,
     depot: &str,
     serials: &[SerialNumber],
-    from: AssetStatus,
-    to: AssetStatus,
+    from: &AssetPlace,
+    to: &AssetPlace,
     now: UtcMillis,
 ) -> Result<(), StoreError> {
     if serials.is_empty() {
         return Ok(());
     }
     let mut sql = Sql::new("UPDATE assets SET ");
-    sql.push("status = ?", Arg::Int(to.number()))
+    sql.push("status = ?", Arg::Int(to.status.number()))
+        .push(
+            ", holder = ?",
+            Arg::OptText(to.holder.as_ref().map(DocRef::name)),
+        )
         .push(", version = version + 1, updated_at = ?", Arg::Int(now))
         .push(" WHERE item_id = ?", Arg::Text(item.to_string()))
         .push(" AND depot_code = ?", Arg::Text(depot.to_string()))
-        .push(" AND status = ?", Arg::Int(from.number()));
+        .push(" AND status = ?", Arg::Int(from.status.number()));
+    match &from.holder {
+        Some(h) => sql.push(" AND holder = ?", Arg::Text(h.name())),
+        None => sql.raw(" AND holder IS NULL"),
+    };
     sql.in_list(
         " AND serial_number IN ",
         serials.iter().map(|s| s.as_str().to_string()),
@@ -432,18 +448,19 @@ pub(crate) async fn move_assets(
     Ok(())
 }
 
-/// Records new assets in stock.
+/// Records assets new to the system, placed at `to`.
 pub(crate) async fn insert_assets(
     tx: &mut AnyConnection,
     item: &str,
     lot: &str,
     depot: &str,
     serials: &[SerialNumber],
+    to: &AssetPlace,
     now: UtcMillis,
 ) -> Result<(), StoreError> {
     for chunk in serials.chunks(200) {
         let mut sql = Sql::new(
-            "INSERT INTO assets (item_id, serial_number, lot_id, depot_code, status, version, updated_at) VALUES ",
+            "INSERT INTO assets (item_id, serial_number, lot_id, depot_code, status, holder, version, updated_at) VALUES ",
         );
         for (i, s) in chunk.iter().enumerate() {
             if i > 0 {
@@ -453,7 +470,8 @@ pub(crate) async fn insert_assets(
                 .push(", ?", Arg::Text(s.as_str().to_string()))
                 .push(", ?", Arg::Text(lot.to_string()))
                 .push(", ?", Arg::Text(depot.to_string()))
-                .push(", ?, 1", Arg::Int(AssetStatus::InStock.number()))
+                .push(", ?", Arg::Int(to.status.number()))
+                .push(", ?, 1", Arg::OptText(to.holder.as_ref().map(DocRef::name)))
                 .push(", ?)", Arg::Int(now));
         }
         sql.execute(&mut *tx).await?;
@@ -466,38 +484,80 @@ pub(crate) fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-/// A ledger entry of `kind` for a take, before it is posted.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn entry(
-    kind: EntryType,
-    depot: &DepotCode,
-    lot: &Lot,
-    delta: Delta,
-    serials: Vec<SerialNumber>,
-    reason: String,
-    document: String,
-    counterparty: String,
-    occurred_at: UtcMillis,
-    meta: &crate::write::WriteMeta,
-) -> LedgerEntry {
-    LedgerEntry {
-        id: new_id(),
-        seq: 0,
-        kind,
-        depot: depot.clone(),
-        item: lot.item.clone(),
-        lot: lot.id.clone(),
-        lot_number: lot.number.clone(),
-        delta,
-        reason,
-        document,
-        counterparty,
-        occurred_at,
-        recorded_at: meta.now,
-        actor: meta.actor.subject.clone(),
-        countersigned_by: None,
-        reverses: None,
-        serials,
-        request_id: meta.request_id.as_str().to_string(),
+/// Loads an item or refuses with NOT_FOUND.
+pub(crate) async fn item_or_refuse(
+    tx: &mut AnyConnection,
+    id: &ItemId,
+) -> Result<Item, OpError<StockError>> {
+    match crate::catalog::load_item(tx, id.as_str()).await? {
+        Some(i) => Ok(i),
+        None => super::rule(StockError::ItemNotFound(id.to_string())),
     }
+}
+
+/// Loads a lot by item and number or refuses with NOT_FOUND.
+pub(crate) async fn lot_or_refuse(
+    tx: &mut AnyConnection,
+    item: &ItemId,
+    number: &LotNumber,
+) -> Result<Lot, OpError<StockError>> {
+    match load_lot_by_number(tx, item.as_str(), number.as_str()).await? {
+        Some(l) => Ok(l),
+        None => super::rule(StockError::LotNotFound {
+            item: item.to_string(),
+            lot: number.as_str().to_string(),
+        }),
+    }
+}
+
+impl LineView {
+    /// The line as a planner reads it.
+    pub(crate) fn state(&self) -> LineState {
+        LineState {
+            lot: self.lot.clone(),
+            balance: self.balance,
+        }
+    }
+}
+
+/// The assets of a lot on hand at a depot (in stock or held), with holders.
+pub(crate) async fn load_assets_in_lot(
+    tx: &mut AnyConnection,
+    depot: &str,
+    lot: &str,
+) -> Result<Vec<AssetState>, StoreError> {
+    let rows: Vec<AssetRow> = sqlx::query_as(&format!(
+        "SELECT {ASSET_COLUMNS} FROM assets WHERE depot_code = $1 AND lot_id = $2 AND status IN (1, 2) \
+         ORDER BY serial_number"
+    ))
+    .bind(depot)
+    .bind(lot)
+    .fetch_all(&mut *tx)
+    .await?;
+    rows.into_iter().map(asset_from).collect()
+}
+
+/// The open documents holding units of `item` at `depot`, per lot; read
+/// only to name them when a request would take their units.
+pub(crate) async fn holders_at(
+    tx: &mut AnyConnection,
+    depot: &str,
+    item: &str,
+) -> Result<Vec<(LotId, DocRef)>, StoreError> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT lot_id, id FROM scrap_applications WHERE depot_code = $1 AND item_id = $2 AND status = 1",
+    )
+    .bind(depot)
+    .bind(item)
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(lot, id)| {
+            (
+                LotId(lot),
+                DocRef::new(reserve_core::stock::DocKind::ScrapApplication, &id),
+            )
+        })
+        .collect())
 }

@@ -1,9 +1,30 @@
-//! Who may do what, and where: roles, the signed-in principal, and the
-//! subtree rule (a user's authority is their scope depot and everything under it).
+//! Who may do what, and where: roles, the signed-in principal, the subtree
+//! rule (a user's authority is their scope depot and everything under it),
+//! and the policies of each service as pure functions.
 
 use crate::depot::DepotCode;
+use crate::error::{ErrorKind, Failure};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
+
+pub mod scope;
+pub mod stock;
+
+pub use scope::Scope;
+
+/// A refusal of authority: the caller is signed in but may not do this
+/// here. Answered PERMISSION_DENIED; nothing is changed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Denied(pub String);
+
+impl Failure for Denied {
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::PermissionDenied {
+            message: self.0.clone(),
+        }
+    }
+}
 
 /// A role carried in the token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -157,62 +178,12 @@ impl Principal {
     }
 }
 
-/// Materialised path of a depot in the tree: `/HB/HB-SY/HB-SY-ZS/`.
-/// Depot codes cannot contain `/`, so prefix tests are exact subtree tests.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct DepotPath(String);
-
-impl DepotPath {
-    /// The path of a root depot.
-    pub fn root(code: &DepotCode) -> Self {
-        Self(format!("/{}/", code.as_str()))
-    }
-
-    /// The path of a child of this depot.
-    pub fn child(&self, code: &DepotCode) -> Self {
-        Self(format!("{}{}/", self.0, code.as_str()))
-    }
-
-    /// Wraps a path read from storage.
-    pub fn from_stored(s: String) -> Self {
-        Self(s)
-    }
-
-    /// The path text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Whether `other` is this depot or below it.
-    pub fn covers(&self, other: &DepotPath) -> bool {
-        other.0.starts_with(&self.0)
-    }
-
-    /// Codes from the root down to this depot.
-    pub fn codes(&self) -> Vec<&str> {
-        self.0.split('/').filter(|s| !s.is_empty()).collect()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn code(s: &str) -> DepotCode {
         DepotCode::parse(s).unwrap()
-    }
-
-    #[test]
-    fn a_scope_covers_itself_and_its_subtree_but_not_siblings_sharing_a_prefix() {
-        let hb = DepotPath::root(&code("HB"));
-        let sy = hb.child(&code("SY"));
-        let sy2 = hb.child(&code("SY2"));
-        let zs = sy.child(&code("ZS"));
-        assert!(sy.covers(&sy));
-        assert!(sy.covers(&zs));
-        assert!(!sy.covers(&sy2));
-        assert!(!zs.covers(&sy));
-        assert_eq!(zs.codes(), vec!["HB", "SY", "ZS"]);
     }
 
     #[test]

@@ -1,111 +1,18 @@
-//! What depot keepers, dispatchers and auditors read: stock lines, the
-//! ledger, roll-ups, expiring lots, shortfalls, rotation candidates, assets.
+//! Reports over a subtree: roll-ups by tier and state, near-expiry and
+//! expired lots, shortfalls against reserve norms, rotation candidates.
 
 use super::rows::{LINE_COLUMNS, LOT_COLUMNS, LineView, view_from};
 use crate::db::Store;
 use crate::error::{OpError, StoreError};
 use crate::page::{self, Page};
 use crate::sql::{Arg, Sql};
-use reserve_core::authz::DepotPath;
-use reserve_core::depot::DepotCode;
+use reserve_core::depot::{DepotCode, DepotPath};
 use reserve_core::item::ItemId;
 use reserve_core::request::PageSize;
-use reserve_core::stock::entry::AssetStatus;
 use reserve_core::stock::report::{Shortfall, replacements, shortfall};
-use reserve_core::stock::{
-    Day, Delta, EntryType, LedgerEntry, LotId, LotNumber, SerialNumber, StockError,
-};
+use reserve_core::stock::{Day, StockError};
 use reserve_core::tier::Tier;
-use reserve_core::time::UtcMillis;
-use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, FromRow, Row};
-
-const ENTRY_COLUMNS: &str = "e.seq, e.id, e.entry_type, e.depot_code, e.item_id, e.lot_id, t.lot_number, \
-     e.quantity, e.held_delta, e.reserved_delta, e.reason, e.document, e.counterparty, e.occurred_at, \
-     e.recorded_at, e.actor, e.countersigned_by, e.reverses_id, e.request_id, e.serials";
-
-#[derive(FromRow)]
-struct EntryRow {
-    seq: i64,
-    id: String,
-    entry_type: i64,
-    depot_code: String,
-    item_id: String,
-    lot_id: String,
-    lot_number: String,
-    quantity: i64,
-    held_delta: i64,
-    reserved_delta: i64,
-    reason: String,
-    document: String,
-    counterparty: String,
-    occurred_at: i64,
-    recorded_at: i64,
-    actor: String,
-    countersigned_by: Option<String>,
-    reverses_id: Option<String>,
-    request_id: String,
-    serials: String,
-}
-
-fn entry_from(row: &AnyRow) -> Result<LedgerEntry, StoreError> {
-    let r = EntryRow::from_row(row)?;
-    Ok(LedgerEntry {
-        kind: EntryType::from_number(r.entry_type)
-            .ok_or_else(|| StoreError::Corrupt(format!("entry {}: type", r.id)))?,
-        serials: serde_json::from_str(&r.serials)?,
-        id: r.id,
-        seq: r.seq,
-        depot: DepotCode::from_stored(r.depot_code),
-        item: ItemId::from_stored(r.item_id),
-        lot: LotId(r.lot_id),
-        lot_number: LotNumber::from_stored(r.lot_number),
-        delta: Delta {
-            on_hand: r.quantity,
-            reserved: r.reserved_delta,
-            held: r.held_delta,
-        },
-        reason: r.reason,
-        document: r.document,
-        counterparty: r.counterparty,
-        occurred_at: r.occurred_at,
-        recorded_at: r.recorded_at,
-        actor: r.actor,
-        countersigned_by: r.countersigned_by,
-        reverses: r.reverses_id,
-        request_id: r.request_id,
-    })
-}
-
-pub(crate) async fn load_entry(
-    tx: &mut AnyConnection,
-    id: &str,
-) -> Result<Option<LedgerEntry>, StoreError> {
-    let row = sqlx::query(&format!(
-        "SELECT {ENTRY_COLUMNS} FROM ledger_entries e JOIN lots t ON t.id = e.lot_id WHERE e.id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    row.as_ref().map(entry_from).transpose()
-}
-
-/// Filters of the ledger history.
-#[derive(Clone, Debug)]
-pub struct LedgerFilter {
-    /// Subtree.
-    pub subtree: DepotPath,
-    /// Only this item.
-    pub item: Option<ItemId>,
-    /// Only this lot.
-    pub lot: Option<String>,
-    /// Only this kind.
-    pub kind: Option<EntryType>,
-    /// Happened at or after.
-    pub start: Option<UtcMillis>,
-    /// Happened before.
-    pub end: Option<UtcMillis>,
-}
+use sqlx::{FromRow, Row};
 
 /// One tier's share of a roll-up.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -167,138 +74,11 @@ pub struct RotationRow {
     pub replacement: i64,
 }
 
-/// A serialised asset.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AssetView {
-    /// Item.
-    pub item: ItemId,
-    /// Serial.
-    pub serial: SerialNumber,
-    /// Lot id.
-    pub lot: LotId,
-    /// Lot number.
-    pub lot_number: LotNumber,
-    /// Depot.
-    pub depot: DepotCode,
-    /// Status.
-    pub status: AssetStatus,
-    /// Last change.
-    pub updated_at: UtcMillis,
-}
-
 fn sum(expr: &str, alias: &str) -> String {
     format!("CAST(COALESCE(SUM({expr}), 0) AS BIGINT) AS {alias}")
 }
 
 impl Store {
-    /// One ledger entry.
-    pub async fn get_entry(&self, id: &str) -> Result<Option<LedgerEntry>, StoreError> {
-        let mut c = self.reader().acquire().await?;
-        load_entry(&mut c, id).await
-    }
-
-    /// Stock lines of one depot, by item then first-expired-first-out.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn list_stock(
-        &self,
-        depot: &DepotCode,
-        item: Option<&ItemId>,
-        include_empty: bool,
-        size: PageSize,
-        token: &str,
-    ) -> Result<Page<LineView>, OpError<StockError>> {
-        let filters = format!("depot={depot};item={item:?};empty={include_empty}");
-        let after: Option<(String, i64, String, String)> =
-            page::decode(token, &filters).map_err(OpError::Invalid)?;
-        let mut sql = Sql::new(&format!(
-            "SELECT {LINE_COLUMNS}, {LOT_COLUMNS}, i.near_expiry_days FROM stock_lines l \
-             JOIN lots t ON t.id = l.lot_id JOIN items i ON i.id = l.item_id WHERE "
-        ));
-        sql.push("l.depot_code = ?", Arg::Text(depot.to_string()));
-        if let Some(i) = item {
-            sql.push(" AND l.item_id = ?", Arg::Text(i.to_string()));
-        }
-        if !include_empty {
-            sql.raw(" AND l.on_hand > 0");
-        }
-        if let Some((i, e, n, id)) = after {
-            sql.push(
-                " AND (l.item_id, COALESCE(t.expiry_day, 999999999), t.lot_number, l.lot_id) > (?",
-                Arg::Text(i),
-            )
-            .push(", ?", Arg::Int(e))
-            .push(", ?", Arg::Text(n))
-            .push(", ?)", Arg::Text(id));
-        }
-        sql.push(
-            " ORDER BY l.item_id, COALESCE(t.expiry_day, 999999999), t.lot_number, l.lot_id LIMIT ?",
-            Arg::Int(i64::from(size.get()) + 1),
-        );
-        let rows = sql.fetch_all(self.reader()).await?;
-        let lines = rows.iter().map(view_from).collect::<Result<Vec<_>, _>>()?;
-        Ok(page::finish(lines, size.get(), &filters, |l| {
-            (
-                l.lot.item.to_string(),
-                l.lot.expiry.map(|d| d.0).unwrap_or(999_999_999),
-                l.lot.number.as_str().to_string(),
-                l.lot.id.0.clone(),
-            )
-        }))
-    }
-
-    /// Ledger entries of a subtree, newest first.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn list_ledger(
-        &self,
-        f: &LedgerFilter,
-        size: PageSize,
-        token: &str,
-    ) -> Result<Page<LedgerEntry>, OpError<StockError>> {
-        let filters = format!(
-            "sub={};i={:?};l={:?};k={:?};s={:?};e={:?}",
-            f.subtree.as_str(),
-            f.item,
-            f.lot,
-            f.kind.map(|k| k.number()),
-            f.start,
-            f.end
-        );
-        let before: Option<i64> = page::decode(token, &filters).map_err(OpError::Invalid)?;
-        let mut sql = Sql::new(&format!(
-            "SELECT {ENTRY_COLUMNS} FROM ledger_entries e JOIN lots t ON t.id = e.lot_id \
-             JOIN depots d ON d.code = e.depot_code WHERE "
-        ));
-        sql.push(
-            "d.path LIKE ?",
-            Arg::Text(format!("{}%", f.subtree.as_str())),
-        );
-        if let Some(i) = &f.item {
-            sql.push(" AND e.item_id = ?", Arg::Text(i.to_string()));
-        }
-        if let Some(l) = &f.lot {
-            sql.push(" AND e.lot_id = ?", Arg::Text(l.clone()));
-        }
-        if let Some(k) = f.kind {
-            sql.push(" AND e.entry_type = ?", Arg::Int(k.number()));
-        }
-        if let Some(s) = f.start {
-            sql.push(" AND e.occurred_at >= ?", Arg::Int(s));
-        }
-        if let Some(e) = f.end {
-            sql.push(" AND e.occurred_at < ?", Arg::Int(e));
-        }
-        if let Some(b) = before {
-            sql.push(" AND e.seq < ?", Arg::Int(b));
-        }
-        sql.push(
-            " ORDER BY e.seq DESC LIMIT ?",
-            Arg::Int(i64::from(size.get()) + 1),
-        );
-        let rows = sql.fetch_all(self.reader()).await?;
-        let entries = rows.iter().map(entry_from).collect::<Result<Vec<_>, _>>()?;
-        Ok(page::finish(entries, size.get(), &filters, |e| e.seq))
-    }
-
     /// Sums an item or category over a subtree, per tier, as of `today`.
     #[tracing::instrument(level = "debug", skip_all)]
     pub async fn roll_up(
@@ -540,65 +320,5 @@ impl Store {
             items: out,
             next_token: page.next_token,
         })
-    }
-
-    /// Serialised assets of a depot.
-    #[tracing::instrument(level = "debug", skip_all)]
-    pub async fn list_assets(
-        &self,
-        depot: &DepotCode,
-        item: Option<&ItemId>,
-        status: Option<AssetStatus>,
-        size: PageSize,
-        token: &str,
-    ) -> Result<Page<AssetView>, OpError<StockError>> {
-        let filters = format!("d={depot};i={item:?};s={:?}", status.map(|s| s.number()));
-        let after: Option<(String, String)> =
-            page::decode(token, &filters).map_err(OpError::Invalid)?;
-        let mut sql = Sql::new(
-            "SELECT a.item_id, a.serial_number, a.lot_id, t.lot_number, a.depot_code, a.status, a.updated_at \
-             FROM assets a JOIN lots t ON t.id = a.lot_id WHERE ",
-        );
-        sql.push("a.depot_code = ?", Arg::Text(depot.to_string()));
-        if let Some(i) = item {
-            sql.push(" AND a.item_id = ?", Arg::Text(i.to_string()));
-        }
-        if let Some(s) = status {
-            sql.push(" AND a.status = ?", Arg::Int(s.number()));
-        }
-        if let Some((i, s)) = after {
-            sql.push(" AND (a.item_id, a.serial_number) > (?", Arg::Text(i))
-                .push(", ?)", Arg::Text(s));
-        }
-        sql.push(
-            " ORDER BY a.item_id, a.serial_number LIMIT ?",
-            Arg::Int(i64::from(size.get()) + 1),
-        );
-        let rows = sql.fetch_all(self.reader()).await?;
-        let mut out = Vec::new();
-        for r in &rows {
-            let (item, serial, lot, lot_number, depot, status, at): (
-                String,
-                String,
-                String,
-                String,
-                String,
-                i64,
-                i64,
-            ) = FromRow::from_row(r).map_err(StoreError::from)?;
-            out.push(AssetView {
-                item: ItemId::from_stored(item),
-                serial: SerialNumber::from_stored(serial),
-                lot: LotId(lot),
-                lot_number: LotNumber::from_stored(lot_number),
-                depot: DepotCode::from_stored(depot),
-                status: AssetStatus::from_number(status)
-                    .ok_or_else(|| StoreError::Corrupt("asset status".into()))?,
-                updated_at: at,
-            });
-        }
-        Ok(page::finish(out, size.get(), &filters, |a| {
-            (a.item.to_string(), a.serial.as_str().to_string())
-        }))
     }
 }

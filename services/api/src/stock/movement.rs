@@ -1,0 +1,103 @@
+//! Receipts, issues, holds, releases and reversals.
+
+use super::{Answer, StockApi};
+use crate::context::Ctx;
+use crate::error::status_of;
+use crate::pb::reserve::v1 as pb;
+use reserve_core::authz::Action;
+use reserve_core::stock::document::DocAction;
+use reserve_core::stock::hold::{Hold, Release};
+use reserve_core::stock::issue::Issue;
+use reserve_core::stock::receipt::Receipt;
+use tonic::{Request, Response};
+
+pub(super) async fn receive(
+    api: &StockApi,
+    req: Request<pb::ReceiveStockRequest>,
+) -> Answer<pb::ReceiveStockResponse> {
+    let p = Ctx::principal(&req)?;
+    Ctx::require(&p, Action::MoveStock)?;
+    let msg = req.into_inner();
+    let parsed = Receipt::parse(&(&msg).into(), api.ctx.clock.now());
+    let method = StockApi::method("ReceiveStock");
+    let (r, meta) = api.ctx.write(p, &msg.request_id, &method, &msg, parsed)?;
+    let w = api.ctx.store.receive(&meta, r).await.map_err(status_of)?;
+    let (mut entries, mut lines) = api.posted(&w.value);
+    Ok(Response::new(pb::ReceiveStockResponse {
+        entry: entries.pop(),
+        line: lines.pop(),
+    }))
+}
+
+pub(super) async fn issue(
+    api: &StockApi,
+    req: Request<pb::IssueStockRequest>,
+) -> Answer<pb::IssueStockResponse> {
+    let p = Ctx::principal(&req)?;
+    Ctx::require(&p, Action::MoveStock)?;
+    let msg = req.into_inner();
+    let parsed = Issue::parse(&(&msg).into(), api.ctx.clock.now());
+    let method = StockApi::method("IssueStock");
+    let (issue, meta) = api.ctx.write(p, &msg.request_id, &method, &msg, parsed)?;
+    let w = api.ctx.store.issue(&meta, issue).await.map_err(status_of)?;
+    let (entries, lines) = api.posted(&w.value);
+    Ok(Response::new(pb::IssueStockResponse { entries, lines }))
+}
+
+pub(super) async fn hold(
+    api: &StockApi,
+    req: Request<pb::HoldStockRequest>,
+) -> Answer<pb::HoldStockResponse> {
+    let p = Ctx::principal(&req)?;
+    Ctx::require(&p, Action::MoveStock)?;
+    let msg = req.into_inner();
+    let parsed = Hold::parse(&(&msg).into());
+    let method = StockApi::method("HoldStock");
+    let (hold, meta) = api.ctx.write(p, &msg.request_id, &method, &msg, parsed)?;
+    let w = api.ctx.store.hold(&meta, hold).await.map_err(status_of)?;
+    let (entries, lines) = api.posted(&w.value);
+    Ok(Response::new(pb::HoldStockResponse { entries, lines }))
+}
+
+pub(super) async fn release(
+    api: &StockApi,
+    req: Request<pb::ReleaseStockRequest>,
+) -> Answer<pb::ReleaseStockResponse> {
+    let p = Ctx::principal(&req)?;
+    Ctx::require(&p, Action::MoveStock)?;
+    let msg = req.into_inner();
+    let parsed = Release::parse(&(&msg).into());
+    let method = StockApi::method("ReleaseStock");
+    let (release, meta) = api.ctx.write(p, &msg.request_id, &method, &msg, parsed)?;
+    let w = api
+        .ctx
+        .store
+        .release(&meta, release)
+        .await
+        .map_err(status_of)?;
+    let (entries, lines) = api.posted(&w.value);
+    Ok(Response::new(pb::ReleaseStockResponse { entries, lines }))
+}
+
+pub(super) async fn reverse(
+    api: &StockApi,
+    req: Request<pb::ReverseEntryRequest>,
+) -> Answer<pb::ReverseEntryResponse> {
+    let p = Ctx::principal(&req)?;
+    Ctx::require(&p, Action::MoveStock)?;
+    let msg = req.into_inner();
+    let parsed = DocAction::parse(&(&msg).into());
+    let method = StockApi::method("ReverseEntry");
+    let (a, meta) = api.ctx.write(p, &msg.request_id, &method, &msg, parsed)?;
+    let w = api
+        .ctx
+        .store
+        .reverse(&meta, a.id, a.text)
+        .await
+        .map_err(status_of)?;
+    let (mut entries, mut lines) = api.posted(&w.value);
+    Ok(Response::new(pb::ReverseEntryResponse {
+        entry: entries.pop(),
+        line: lines.pop(),
+    }))
+}

@@ -1,0 +1,379 @@
+//! Receipts: stock arriving into a lot at a depot.
+
+use super::balance::Delta;
+use super::entry::{EntryDraft, EntryType};
+use super::error::StockError;
+use super::fields;
+use super::lot::{Day, FundingSource, Lot, LotId, LotNumber, SerialNumber, derive_expiry};
+use super::pick::tracking_rule;
+use crate::depot::{Depot, DepotCode, DepotStatus};
+use crate::item::{Item, ItemId};
+use crate::text;
+use crate::tier::Tier;
+use crate::time::UtcMillis;
+use crate::violation::Violations;
+use serde::{Deserialize, Serialize};
+
+/// A receipt as the client sent it. Dates are (year, month, day).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReceiptDraft {
+    /// Depot.
+    pub depot: String,
+    /// Item.
+    pub item: String,
+    /// Lot number.
+    pub lot_number: String,
+    /// Production date.
+    pub production: Option<(i32, i32, i32)>,
+    /// Expiry date.
+    pub expiry: Option<(i32, i32, i32)>,
+    /// Manufacturer.
+    pub manufacturer: String,
+    /// Funding source number (0 = budget).
+    pub funding: i32,
+    /// Owning tier number (0 = the depot's).
+    pub owning_tier: i32,
+    /// Units (lot-tracked).
+    pub quantity: i64,
+    /// Serial numbers (serial-tracked).
+    pub serials: Vec<String>,
+    /// Document number.
+    pub document: String,
+    /// Supplier or donor.
+    pub counterparty: String,
+    /// Note.
+    pub note: String,
+    /// Business time as a wire timestamp (seconds, nanos).
+    pub occurred_time: Option<(i64, i32)>,
+}
+
+/// A receipt that passed its field rules.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    /// Depot.
+    pub depot: DepotCode,
+    /// Item.
+    pub item: ItemId,
+    /// Lot number.
+    pub lot_number: LotNumber,
+    /// Production date.
+    pub production: Option<Day>,
+    /// Expiry date as given.
+    pub expiry: Option<Day>,
+    /// Manufacturer.
+    pub manufacturer: String,
+    /// Funding source, if given.
+    pub funding: Option<FundingSource>,
+    /// Owning tier, if given.
+    pub owning_tier: Option<Tier>,
+    /// Units.
+    pub quantity: i64,
+    /// Serial numbers.
+    pub serials: Vec<SerialNumber>,
+    /// Document.
+    pub document: String,
+    /// Supplier or donor.
+    pub counterparty: String,
+    /// Note.
+    pub note: String,
+    /// Business time.
+    pub occurred_at: UtcMillis,
+}
+
+impl Receipt {
+    /// Checks every field rule of a receipt, reporting all broken ones.
+    pub fn parse(d: &ReceiptDraft, now: UtcMillis) -> Result<Self, Violations> {
+        let mut v = Violations::new();
+        let depot = v.take("depot_code", DepotCode::parse(d.depot.trim()));
+        let item = v.take("item_id", ItemId::parse(d.item.trim()));
+        let lot_number = v.take("lot_number", LotNumber::parse(&d.lot_number));
+        let production = fields::date(d.production, "production_date", &mut v);
+        let expiry = fields::date(d.expiry, "expiry_date", &mut v);
+        let manufacturer = v.take("manufacturer", text::optional(&d.manufacturer, 100));
+        let funding = match d.funding {
+            0 => None,
+            n => v.take(
+                "funding_source",
+                FundingSource::from_number(i64::from(n))
+                    .ok_or_else(|| format!("{n} is not a funding source")),
+            ),
+        };
+        let owning_tier = match d.owning_tier {
+            0 => None,
+            n => v.take(
+                "owning_tier",
+                Tier::from_number(i64::from(n)).ok_or_else(|| format!("{n} is not a tier")),
+            ),
+        };
+        let serials = fields::serials("serial_numbers", &d.serials, &mut v);
+        let quantity = fields::units("quantity", d.quantity, &serials, &mut v);
+        let document = v.take("document", text::optional(&d.document, 64));
+        let counterparty = v.take("counterparty", text::optional(&d.counterparty, 100));
+        let note = v.take("note", text::optional(&d.note, 500));
+        let occurred_at = fields::occurred_at(d.occurred_time, now, &mut v);
+        match (
+            depot,
+            item,
+            lot_number,
+            manufacturer,
+            document,
+            counterparty,
+            note,
+        ) {
+            (
+                Some(depot),
+                Some(item),
+                Some(lot_number),
+                Some(manufacturer),
+                Some(document),
+                Some(counterparty),
+                Some(note),
+            ) if v.is_empty() => Ok(Receipt {
+                depot,
+                item,
+                lot_number,
+                production,
+                expiry,
+                manufacturer,
+                funding,
+                owning_tier,
+                quantity,
+                serials,
+                document,
+                counterparty,
+                note,
+                occurred_at,
+            }),
+            _ => Err(v),
+        }
+    }
+}
+
+/// What an accepted receipt does: maybe a new lot, and one entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReceiptPlan {
+    /// The lot to create first, when its number is new for the item.
+    pub new_lot: Option<Lot>,
+    /// The receipt entry (its serials become new assets).
+    pub entry: EntryDraft,
+}
+
+fn show_day(d: Option<Day>) -> String {
+    d.map(|d| d.date().to_string())
+        .unwrap_or_else(|| "none".into())
+}
+
+/// Checks a receipt into a lot that already exists against what the lot says.
+fn existing_lot(r: &Receipt, item: &Item, lot: &Lot) -> Result<(), StockError> {
+    let mismatch = |field: &'static str, stored: String, given: String| StockError::LotMismatch {
+        lot: r.lot_number.as_str().to_string(),
+        field,
+        stored,
+        given,
+    };
+    if r.production.is_some() && r.production != lot.production {
+        return Err(mismatch(
+            "production date",
+            show_day(lot.production),
+            show_day(r.production),
+        ));
+    }
+    if r.expiry.is_some() || r.production.is_some() {
+        let expiry = derive_expiry(item, r.production.or(lot.production), r.expiry)
+            .map_err(|(f, d)| StockError::Invalid(Violations::one(f, d)))?;
+        if expiry != lot.expiry {
+            return Err(mismatch(
+                "expiry date",
+                show_day(lot.expiry),
+                show_day(expiry),
+            ));
+        }
+    }
+    if !r.manufacturer.is_empty() && r.manufacturer != lot.manufacturer {
+        return Err(mismatch(
+            "manufacturer",
+            lot.manufacturer.clone(),
+            r.manufacturer.clone(),
+        ));
+    }
+    if let Some(f) = r.funding.filter(|f| *f != lot.funding) {
+        return Err(mismatch(
+            "funding source",
+            format!("{:?}", lot.funding),
+            format!("{f:?}"),
+        ));
+    }
+    if let Some(t) = r.owning_tier.filter(|t| *t != lot.owning_tier) {
+        return Err(mismatch(
+            "owning tier",
+            lot.owning_tier.to_string(),
+            t.to_string(),
+        ));
+    }
+    Ok(())
+}
+
+/// Decides a receipt on the rows it touches: the depot, the item, the lot if
+/// its number exists, and which of its serial numbers are already known.
+/// `new_id` names the new lot and the entry.
+pub fn plan_receipt(
+    r: &Receipt,
+    item: &Item,
+    depot: &Depot,
+    existing: Option<&Lot>,
+    known_serials: &[SerialNumber],
+    now: UtcMillis,
+    new_id: &mut dyn FnMut() -> String,
+) -> Result<ReceiptPlan, StockError> {
+    if depot.status != DepotStatus::Active {
+        return Err(StockError::DepotNotActive {
+            depot: depot.code.to_string(),
+            status: depot.status.name(),
+            action: "receive stock",
+        });
+    }
+    tracking_rule(item, &r.serials)?;
+    if let Some(s) = known_serials.first() {
+        return Err(StockError::SerialExists(s.to_string()));
+    }
+    let (lot, new_lot) = match existing {
+        Some(lot) => {
+            existing_lot(r, item, lot)?;
+            (lot.clone(), None)
+        }
+        None => {
+            let lot = Lot {
+                id: LotId(new_id()),
+                item: r.item.clone(),
+                number: r.lot_number.clone(),
+                production: r.production,
+                expiry: derive_expiry(item, r.production, r.expiry)
+                    .map_err(|(f, d)| StockError::Invalid(Violations::one(f, d)))?,
+                manufacturer: r.manufacturer.clone(),
+                funding: r.funding.unwrap_or(FundingSource::Budget),
+                owning_tier: r.owning_tier.unwrap_or(depot.owning_tier),
+                created_at: now,
+            };
+            (lot.clone(), Some(lot))
+        }
+    };
+    if let Some(e) = lot.expiry.filter(|_| lot.is_expired(Day::today(now))) {
+        return Err(StockError::LotExpired {
+            lot: r.lot_number.as_str().to_string(),
+            expiry: e.date().to_string(),
+        });
+    }
+    let reason = if r.note.is_empty() {
+        "receipt".to_string()
+    } else {
+        format!("receipt: {}", r.note)
+    };
+    let entry = EntryDraft::new(
+        new_id(),
+        EntryType::Receipt,
+        &r.depot,
+        &lot,
+        Delta::on_hand(r.quantity),
+        r.occurred_at,
+    )
+    .reason(reason)
+    .paper(&r.document, &r.counterparty)
+    .serials(r.serials.clone());
+    Ok(ReceiptPlan { new_lot, entry })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stock::testing::{NOW, depot, ids, item, lot};
+
+    fn draft(prod: Option<(i32, i32, i32)>, exp: Option<(i32, i32, i32)>) -> ReceiptDraft {
+        ReceiptDraft {
+            depot: "HB-SY".into(),
+            item: "water".into(),
+            lot_number: "W-2026-01".into(),
+            production: prod,
+            expiry: exp,
+            quantity: 100,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_receipt_derives_expiry_and_refuses_expired_or_mismatched_lots() {
+        let water = item(1, 365);
+        let r = Receipt::parse(&draft(Some((2026, 6, 1)), None), NOW).unwrap();
+        let plan = plan_receipt(&r, &water, &depot(), None, &[], NOW, &mut ids()).unwrap();
+        let lot_made = plan.new_lot.unwrap();
+        assert_eq!(lot_made.expiry.unwrap().date().to_string(), "2027-06-01");
+        assert_eq!(plan.entry.lot, lot_made);
+        assert_eq!(plan.entry.delta, Delta::on_hand(100));
+
+        let old = Receipt::parse(&draft(Some((2025, 1, 1)), None), NOW).unwrap();
+        assert!(matches!(
+            plan_receipt(&old, &water, &depot(), None, &[], NOW, &mut ids()),
+            Err(StockError::LotExpired { .. })
+        ));
+        let none = Receipt::parse(&draft(None, None), NOW).unwrap();
+        assert!(matches!(
+            plan_receipt(&none, &water, &depot(), None, &[], NOW, &mut ids()),
+            Err(StockError::Invalid(_))
+        ));
+        let mut existing = lot("x", Some(300));
+        existing.number = LotNumber::from_stored("W-2026-01".into());
+        let other = Receipt::parse(&draft(None, Some((2030, 1, 1))), NOW).unwrap();
+        assert!(matches!(
+            plan_receipt(
+                &other,
+                &water,
+                &depot(),
+                Some(&existing),
+                &[],
+                NOW,
+                &mut ids()
+            ),
+            Err(StockError::LotMismatch { .. })
+        ));
+        let same = Receipt::parse(&draft(None, None), NOW).unwrap();
+        let plan = plan_receipt(
+            &same,
+            &water,
+            &depot(),
+            Some(&existing),
+            &[],
+            NOW,
+            &mut ids(),
+        )
+        .unwrap();
+        assert_eq!(plan.new_lot, None);
+    }
+
+    #[test]
+    fn field_rules_of_a_receipt_name_their_fields() {
+        let v = Receipt::parse(
+            &ReceiptDraft {
+                depot: "".into(),
+                item: "Water!".into(),
+                lot_number: "".into(),
+                quantity: 0,
+                expiry: Some((2026, 2, 30)),
+                occurred_time: Some(((NOW + 86_400_000) / 1000, 0)),
+                ..Default::default()
+            },
+            NOW,
+        )
+        .unwrap_err();
+        let fields: Vec<_> = v.as_slice().iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            vec![
+                "depot_code",
+                "item_id",
+                "lot_number",
+                "expiry_date",
+                "quantity",
+                "occurred_time"
+            ]
+        );
+    }
+}

@@ -1,0 +1,73 @@
+//! Receiving stock: load, plan (core), post, audit.
+
+use super::post::{Posted, post};
+use super::rows::{insert_lot, item_or_refuse, load_assets, load_lot_by_number, new_id};
+use super::{rule, summary};
+use crate::db::Store;
+use crate::error::OpError;
+use crate::network::load_depot_for_stock;
+use crate::write::{Applied, Op, WriteMeta, Written};
+use reserve_core::authz::stock::keeper_at;
+use reserve_core::stock::receipt::{Receipt, plan_receipt};
+use reserve_core::stock::{SerialNumber, StockError};
+use serde_json::json;
+use sqlx::AnyConnection;
+
+impl Store {
+    /// Receives stock into a lot.
+    pub async fn receive(
+        &self,
+        meta: &WriteMeta,
+        r: Receipt,
+    ) -> Result<Written<Posted>, OpError<StockError>> {
+        self.run(meta, &ReceiveOp { r }).await
+    }
+}
+
+struct ReceiveOp {
+    r: Receipt,
+}
+
+impl Op for ReceiveOp {
+    type Output = Posted;
+    type Error = StockError;
+
+    async fn apply(&self, tx: &mut AnyConnection, meta: &WriteMeta) -> Applied<Posted, StockError> {
+        let r = &self.r;
+        keeper_at(&meta.actor, &r.depot).map_err(|d| OpError::Rule(d.into()))?;
+        let Some(depot) = load_depot_for_stock(tx, r.depot.as_str()).await? else {
+            return rule(StockError::DepotNotFound(r.depot.to_string()));
+        };
+        let item = item_or_refuse(tx, &r.item).await?;
+        let existing = load_lot_by_number(tx, r.item.as_str(), r.lot_number.as_str()).await?;
+        let known: Vec<SerialNumber> = load_assets(tx, r.item.as_str(), &r.serials)
+            .await?
+            .into_iter()
+            .map(|a| a.serial)
+            .collect();
+        let plan = plan_receipt(
+            r,
+            &item,
+            &depot,
+            existing.as_ref(),
+            &known,
+            meta.now,
+            &mut new_id,
+        )
+        .map_err(OpError::Rule)?;
+        if let Some(lot) = &plan.new_lot {
+            // A concurrent receipt of the same new lot number is a unique
+            // violation here; the run retries and finds the lot.
+            insert_lot(tx, lot).await?;
+        }
+        let posted = post(tx, meta, vec![plan.entry], item.near_expiry_days).await?;
+        let audit = summary::movement(
+            &r.depot,
+            &r.item,
+            "received",
+            json!({"document": r.document, "from": r.counterparty}),
+            &posted.entries,
+        );
+        Ok((posted, audit))
+    }
+}

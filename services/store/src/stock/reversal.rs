@@ -1,0 +1,88 @@
+//! Reversing a mistaken entry: load, plan (core), post, audit.
+
+use super::ledger::load_entry;
+use super::post::{Posted, post};
+use super::rows::{holders_at, load_assets, load_line, new_id};
+use super::{rule, summary};
+use crate::db::Store;
+use crate::error::{OpError, StoreError};
+use crate::write::{Applied, Op, WriteMeta, Written};
+use reserve_core::authz::stock::keeper_at;
+use reserve_core::stock::StockError;
+use reserve_core::stock::document::DocId;
+use reserve_core::stock::reversal::plan_reversal;
+use serde_json::json;
+use sqlx::AnyConnection;
+
+impl Store {
+    /// Reverses a ledger entry with a new one pointing at it.
+    pub async fn reverse(
+        &self,
+        meta: &WriteMeta,
+        entry: DocId,
+        reason: String,
+    ) -> Result<Written<Posted>, OpError<StockError>> {
+        self.run(meta, &ReverseOp { entry, reason }).await
+    }
+}
+
+struct ReverseOp {
+    entry: DocId,
+    reason: String,
+}
+
+impl Op for ReverseOp {
+    type Output = Posted;
+    type Error = StockError;
+
+    async fn apply(&self, tx: &mut AnyConnection, meta: &WriteMeta) -> Applied<Posted, StockError> {
+        let Some(original) = load_entry(tx, self.entry.as_str()).await? else {
+            return rule(StockError::EntryNotFound(self.entry.to_string()));
+        };
+        keeper_at(&meta.actor, &original.depot).map_err(|d| OpError::Rule(d.into()))?;
+        let reversed: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM ledger_entries WHERE reverses_id = $1")
+                .bind(&original.id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(line) = load_line(tx, original.depot.as_str(), original.lot.as_str()).await?
+        else {
+            return Err(OpError::Store(StoreError::Corrupt(format!(
+                "entry {} has no stock line",
+                original.id
+            ))));
+        };
+        let assets = load_assets(tx, original.item.as_str(), &original.serials).await?;
+        let state = line.state();
+        let plan = |holders: &[_]| {
+            plan_reversal(
+                &original,
+                reversed.is_some(),
+                &state,
+                &assets,
+                holders,
+                &self.reason,
+                meta.now,
+                &mut new_id,
+            )
+        };
+        let draft = match plan(&[]) {
+            Err(StockError::HeldByDocument { .. }) => {
+                let holders =
+                    holders_at(tx, original.depot.as_str(), original.item.as_str()).await?;
+                plan(&holders)
+            }
+            other => other,
+        }
+        .map_err(OpError::Rule)?;
+        let posted = post(tx, meta, vec![draft], line.near_expiry_days).await?;
+        let audit = summary::movement(
+            &original.depot,
+            &original.item,
+            "reversed",
+            json!({"reverses": original.id, "reason": self.reason}),
+            &posted.entries,
+        );
+        Ok((posted, audit))
+    }
+}

@@ -1,0 +1,469 @@
+//! The ledger defects found from outside (issue 8), each as the journey that
+//! showed it. Every test here failed on the code before the fix.
+
+use reserve_api::pb::reserve::v1 as pb;
+use reserve_api::pb::reserve::v1::stock_service_client::StockServiceClient;
+use reserve_core::authz::Role;
+use reserve_tests::{Authed, TestApp, date, reason, rid, violated_fields};
+use tonic::Code;
+
+type Stock = StockServiceClient<Authed>;
+
+const ZS: &str = "HB-SY-ZS";
+
+async fn receive(
+    k: &mut Stock,
+    item: &str,
+    lot: &str,
+    qty: i64,
+    serials: &[&str],
+) -> pb::LedgerEntry {
+    k.receive_stock(pb::ReceiveStockRequest {
+        request_id: rid(),
+        depot_code: ZS.into(),
+        item_id: item.into(),
+        lot_number: lot.into(),
+        expiry_date: date(2031, 1, 1),
+        quantity: qty,
+        serial_numbers: serials.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+    .into_inner()
+    .entry
+    .unwrap()
+}
+
+fn hold(item: &str, lot: &str, qty: i64, serials: &[&str]) -> pb::HoldStockRequest {
+    pb::HoldStockRequest {
+        request_id: rid(),
+        depot_code: ZS.into(),
+        item_id: item.into(),
+        lot_number: lot.into(),
+        quantity: qty,
+        serial_numbers: serials.iter().map(|s| s.to_string()).collect(),
+        reason: pb::HoldReason::Damage as i32,
+        note: "受潮".into(),
+    }
+}
+
+fn release(item: &str, lot: &str, qty: i64, serials: &[&str]) -> pb::ReleaseStockRequest {
+    pb::ReleaseStockRequest {
+        request_id: rid(),
+        depot_code: ZS.into(),
+        item_id: item.into(),
+        lot_number: lot.into(),
+        quantity: qty,
+        serial_numbers: serials.iter().map(|s| s.to_string()).collect(),
+        reason: "晾晒后完好".into(),
+    }
+}
+
+fn scrap(item: &str, lot: &str, qty: i64, serials: &[&str]) -> pb::CreateScrapApplicationRequest {
+    pb::CreateScrapApplicationRequest {
+        request_id: rid(),
+        depot_code: ZS.into(),
+        item_id: item.into(),
+        lot_number: lot.into(),
+        quantity: qty,
+        serial_numbers: serials.iter().map(|s| s.to_string()).collect(),
+        reason: "霉变".into(),
+        disposal: pb::Disposal::Destroy as i32,
+    }
+}
+
+/// (on hand, held, available) of one lot at 竹山县.
+async fn line(k: &mut Stock, item: &str, lot: &str) -> (i64, i64, i64) {
+    let l = k
+        .list_stock(pb::ListStockRequest {
+            depot_code: ZS.into(),
+            item_id: item.into(),
+            include_empty: true,
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .lines
+        .into_iter()
+        .find(|l| l.lot.as_ref().unwrap().lot_number == lot)
+        .unwrap();
+    (l.on_hand, l.held, l.available)
+}
+
+/// The county dispatcher decides scrap applications of county-owned stock.
+fn county_dispatcher(app: &TestApp) -> Stock {
+    app.stock(&app.token(&[Role::Dispatcher], ZS))
+}
+
+#[tokio::test]
+async fn a_reversal_cannot_take_units_that_a_scrap_application_holds() {
+    let app = TestApp::with_demo().await;
+    let mut k = app.keeper("keeper-zs", ZS);
+    receive(&mut k, "quilt-cotton", "Q1", 10, &[]).await;
+    let held = k
+        .hold_stock(hold("quilt-cotton", "Q1", 5, &[]))
+        .await
+        .unwrap()
+        .into_inner()
+        .entries
+        .remove(0);
+    k.release_stock(release("quilt-cotton", "Q1", 5, &[]))
+        .await
+        .unwrap();
+    let application = k
+        .create_scrap_application(scrap("quilt-cotton", "Q1", 5, &[]))
+        .await
+        .unwrap()
+        .into_inner()
+        .application
+        .unwrap();
+    let err = k
+        .reverse_entry(pb::ReverseEntryRequest {
+            request_id: rid(),
+            entry_id: held.id.clone(),
+            reason: "录错".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+    assert_eq!(reason(&err).as_deref(), Some("HELD_BY_DOCUMENT"));
+    assert_eq!(line(&mut k, "quilt-cotton", "Q1").await, (10, 5, 5));
+    // The application is still decidable, and only its decision moves the units.
+    county_dispatcher(&app)
+        .approve_scrap_application(pb::ApproveScrapApplicationRequest {
+            etag: String::new(),
+            request_id: rid(),
+            application_id: application.id,
+            note: "同意".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(line(&mut k, "quilt-cotton", "Q1").await, (5, 0, 5));
+    app.assert_ledger_consistent().await;
+
+    // Serial numbers the same way.
+    receive(&mut k, "generator-5kw", "G1", 0, &["G-1", "G-2"]).await;
+    let held = k
+        .hold_stock(hold("generator-5kw", "G1", 0, &["G-1"]))
+        .await
+        .unwrap()
+        .into_inner()
+        .entries
+        .remove(0);
+    k.release_stock(release("generator-5kw", "G1", 0, &["G-1"]))
+        .await
+        .unwrap();
+    let application = k
+        .create_scrap_application(scrap("generator-5kw", "G1", 0, &["G-1"]))
+        .await
+        .unwrap()
+        .into_inner()
+        .application
+        .unwrap();
+    let err = k
+        .reverse_entry(pb::ReverseEntryRequest {
+            request_id: rid(),
+            entry_id: held.id,
+            reason: "录错".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+    county_dispatcher(&app)
+        .reject_scrap_application(pb::RejectScrapApplicationRequest {
+            etag: String::new(),
+            request_id: rid(),
+            application_id: application.id,
+            reason: "可修复".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(line(&mut k, "generator-5kw", "G1").await, (2, 0, 2));
+    app.assert_ledger_consistent().await;
+    app.stop().await.unwrap();
+}
+
+async fn open_count(k: &mut Stock, items: &[&str]) -> pb::StockCount {
+    k.open_stock_count(pb::OpenStockCountRequest {
+        request_id: rid(),
+        depot_code: ZS.into(),
+        item_ids: items.iter().map(|s| s.to_string()).collect(),
+        note: "月度盘点".into(),
+    })
+    .await
+    .unwrap()
+    .into_inner()
+    .count
+    .unwrap()
+}
+
+async fn record(k: &mut Stock, count: &str, item: &str, lot: &str, counted: i64, seen: &[&str]) {
+    k.record_count_lines(pb::RecordCountLinesRequest {
+        etag: String::new(),
+        request_id: rid(),
+        count_id: count.into(),
+        lines: vec![pb::CountedLine {
+            item_id: item.into(),
+            lot_number: lot.into(),
+            counted,
+            serial_numbers: seen.iter().map(|s| s.to_string()).collect(),
+        }],
+    })
+    .await
+    .unwrap();
+}
+
+async fn submit(k: &mut Stock, count: &str) {
+    k.submit_stock_count(pb::SubmitStockCountRequest {
+        etag: String::new(),
+        request_id: rid(),
+        count_id: count.into(),
+    })
+    .await
+    .unwrap();
+}
+
+async fn approve(
+    k: &mut Stock,
+    count: &str,
+) -> Result<pb::ApproveStockCountResponse, tonic::Status> {
+    k.approve_stock_count(pb::ApproveStockCountRequest {
+        etag: String::new(),
+        request_id: rid(),
+        count_id: count.into(),
+        note: "复核".into(),
+    })
+    .await
+    .map(|r| r.into_inner())
+}
+
+#[tokio::test]
+async fn a_serial_count_treats_assets_held_by_a_scrap_application_as_present() {
+    let app = TestApp::with_demo().await;
+    let mut a = app.keeper("keeper-a", ZS);
+    let mut b = app.keeper("keeper-b", ZS);
+    receive(&mut a, "generator-5kw", "G1", 0, &["G-1", "G-2", "G-3"]).await;
+    let application = a
+        .create_scrap_application(scrap("generator-5kw", "G1", 0, &["G-3"]))
+        .await
+        .unwrap()
+        .into_inner()
+        .application
+        .unwrap();
+    let count = open_count(&mut a, &["generator-5kw"]).await;
+    // The scrapped generator sits in the quarantine corner; the keeper lists what is on the rack.
+    record(&mut a, &count.id, "generator-5kw", "G1", 0, &["G-1", "G-2"]).await;
+    submit(&mut a, &count.id).await;
+    let done = approve(&mut b, &count.id).await.unwrap();
+    assert!(
+        done.entries.is_empty(),
+        "nothing is missing: {:?}",
+        done.entries
+    );
+    assert_eq!(line(&mut a, "generator-5kw", "G1").await, (3, 1, 2));
+    county_dispatcher(&app)
+        .approve_scrap_application(pb::ApproveScrapApplicationRequest {
+            etag: String::new(),
+            request_id: rid(),
+            application_id: application.id,
+            note: "同意".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(line(&mut a, "generator-5kw", "G1").await, (2, 0, 2));
+    app.assert_ledger_consistent().await;
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_count_posts_what_was_on_the_shelf_when_recorded_whatever_moved_around_it() {
+    let app = TestApp::with_demo().await;
+    let mut a = app.keeper("keeper-a", ZS);
+    let mut b = app.keeper("keeper-b", ZS);
+    receive(&mut a, "quilt-cotton", "Q1", 100, &[]).await;
+    let count = open_count(&mut a, &["quilt-cotton"]).await;
+    let issue = |q: i64| pb::IssueStockRequest {
+        request_id: rid(),
+        depot_code: ZS.into(),
+        item_id: "quilt-cotton".into(),
+        quantity: q,
+        purpose: pb::IssuePurpose::Incident as i32,
+        recipient: "竹山县洪涝".into(),
+        override_reserve_minimum: true,
+        override_reason: "县指挥部指令".into(),
+        ..Default::default()
+    };
+    // 20 leave before the keeper reaches the shelf; 80 are there and recorded.
+    a.issue_stock(issue(20)).await.unwrap();
+    record(&mut a, &count.id, "quilt-cotton", "Q1", 80, &[]).await;
+    // 10 more leave after the recording, before approval.
+    a.issue_stock(issue(10)).await.unwrap();
+    submit(&mut a, &count.id).await;
+    let done = approve(&mut b, &count.id).await.unwrap();
+    assert!(done.entries.is_empty(), "no variance: {:?}", done.entries);
+    assert_eq!(
+        line(&mut a, "quilt-cotton", "Q1").await.0,
+        70,
+        "no unit vanishes"
+    );
+    let l = &done.count.unwrap().lines[0];
+    assert_eq!(l.expected, 100, "snapshot");
+    assert_eq!(l.moved_since_snapshot, -20);
+    assert_eq!(l.on_hand_at_record, Some(80));
+    assert_eq!(l.counted, Some(80));
+    assert_eq!(l.variance, 0);
+
+    // A real shortage: 3 fewer on the shelf than the books said at recording.
+    let count = open_count(&mut a, &["quilt-cotton"]).await;
+    a.issue_stock(issue(5)).await.unwrap();
+    record(&mut a, &count.id, "quilt-cotton", "Q1", 62, &[]).await;
+    a.issue_stock(issue(2)).await.unwrap();
+    submit(&mut a, &count.id).await;
+    let done = approve(&mut b, &count.id).await.unwrap();
+    assert_eq!(done.entries.len(), 1);
+    assert_eq!(done.entries[0].quantity, -3);
+    assert_eq!(
+        line(&mut a, "quilt-cotton", "Q1").await.0,
+        60,
+        "70 - 5 - 2 - 3"
+    );
+
+    // Serial lines behave alike: G-2 issued before recording is not missing.
+    receive(&mut a, "generator-5kw", "G1", 0, &["G-1", "G-2", "G-3"]).await;
+    let count = open_count(&mut a, &["generator-5kw"]).await;
+    a.issue_stock(pb::IssueStockRequest {
+        item_id: "generator-5kw".into(),
+        quantity: 0,
+        serial_numbers: vec!["G-2".into()],
+        ..issue(0)
+    })
+    .await
+    .unwrap();
+    record(&mut a, &count.id, "generator-5kw", "G1", 0, &["G-1"]).await;
+    submit(&mut a, &count.id).await;
+    let done = approve(&mut b, &count.id).await.unwrap();
+    assert_eq!(done.entries.len(), 1);
+    assert_eq!(done.entries[0].serial_numbers, vec!["G-3".to_string()]);
+    assert_eq!(line(&mut a, "generator-5kw", "G1").await.0, 1);
+    app.assert_ledger_consistent().await;
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn whoever_recorded_a_figure_cannot_approve_the_count() {
+    let app = TestApp::with_demo().await;
+    let mut a = app.keeper("keeper-a", ZS);
+    let mut b = app.keeper("keeper-b", ZS);
+    let mut c = app.keeper("keeper-c", ZS);
+    receive(&mut a, "quilt-cotton", "Q1", 10, &[]).await;
+    let count = open_count(&mut a, &["quilt-cotton"]).await;
+    record(&mut a, &count.id, "quilt-cotton", "Q1", 9, &[]).await;
+    submit(&mut b, &count.id).await;
+    let err = approve(&mut a, &count.id).await.unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
+    assert_eq!(
+        line(&mut a, "quilt-cotton", "Q1").await.0,
+        10,
+        "nothing posted"
+    );
+    approve(&mut c, &count.id).await.unwrap();
+    assert_eq!(line(&mut a, "quilt-cotton", "Q1").await.0, 9);
+    app.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn eight_concurrent_retries_of_one_reversal_get_one_answer_and_one_reversal() {
+    let app = TestApp::with_demo().await;
+    let mut k = app.keeper("keeper-zs", ZS);
+    receive(&mut k, "quilt-cotton", "Q1", 10, &[]).await;
+    // Reversing an issue puts units back, so no balance guard serialises the retries.
+    let e = k
+        .issue_stock(pb::IssueStockRequest {
+            request_id: rid(),
+            depot_code: ZS.into(),
+            item_id: "quilt-cotton".into(),
+            quantity: 4,
+            purpose: pb::IssuePurpose::Incident as i32,
+            recipient: "竹山县洪涝".into(),
+            override_reserve_minimum: true,
+            override_reason: "县指挥部指令".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .entries
+        .remove(0);
+    let req = pb::ReverseEntryRequest {
+        request_id: rid(),
+        entry_id: e.id,
+        reason: "录错仓库".into(),
+    };
+    let calls = (0..8).map(|_| {
+        let mut k = k.clone();
+        let req = req.clone();
+        tokio::spawn(async move { k.reverse_entry(req).await.map(|r| r.into_inner()) })
+    });
+    let answers: Vec<_> = futures::future::join_all(calls)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    let first = answers[0].clone().expect("a reversal answer");
+    for a in &answers {
+        assert_eq!(
+            a.as_ref().map_err(|s| (s.code(), s.message().to_string())),
+            Ok(&first)
+        );
+    }
+    assert_eq!(line(&mut k, "quilt-cotton", "Q1").await.0, 10);
+    app.assert_ledger_consistent().await;
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn absurd_quantities_are_refused_naming_the_field() {
+    let app = TestApp::with_demo().await;
+    let mut k = app.keeper("keeper-zs", ZS);
+    receive(&mut k, "quilt-cotton", "Q1", 10, &[]).await;
+    for q in [
+        i64::MIN,
+        i64::MIN + 1,
+        i64::MAX,
+        -1_000_000_000_001,
+        1_000_000_000_001,
+    ] {
+        let err = k
+            .create_adjustment(pb::CreateAdjustmentRequest {
+                request_id: rid(),
+                depot_code: ZS.into(),
+                item_id: "quilt-cotton".into(),
+                lot_number: "Q1".into(),
+                quantity: q,
+                reason: "盘亏".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::InvalidArgument, "{q}: {err:?}");
+        assert_eq!(violated_fields(&err), vec!["quantity"], "{q}");
+        let err = k
+            .issue_stock(pb::IssueStockRequest {
+                request_id: rid(),
+                depot_code: ZS.into(),
+                item_id: "quilt-cotton".into(),
+                quantity: q,
+                purpose: pb::IssuePurpose::Incident as i32,
+                recipient: "x".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::InvalidArgument, "{q}: {err:?}");
+    }
+    assert_eq!(line(&mut k, "quilt-cotton", "Q1").await, (10, 0, 10));
+    app.stop().await.unwrap();
+}
