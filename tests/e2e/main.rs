@@ -4,11 +4,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod authz;
+mod authz_stock;
 mod catalog;
 mod defects;
 mod model;
 mod network;
 mod race;
+mod retries;
+mod seed;
 mod server;
 mod stock;
+mod tree_races;
 mod validation;

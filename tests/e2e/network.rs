@@ -603,7 +603,7 @@ async fn a_county_user_sees_only_their_subtree() {
 async fn seeding_the_demo_twice_adds_nothing_the_second_time() {
     let app = TestApp::with_demo().await;
     let before = app.fingerprint().await;
-    let again = reserve_server::seed::seed_demo(&app.store, reserve_tests::T0)
+    let again = reserve_server::seed::seed_demo_network(&app.store, reserve_tests::T0)
         .await
         .unwrap();
     assert_eq!(again, reserve_server::seed::Seeded::default());

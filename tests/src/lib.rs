@@ -137,8 +137,19 @@ impl TestApp {
         Self::spawn_with(Duration::from_secs(3600)).await
     }
 
-    /// A server over the demo network.
+    /// A server over the demo network (depots, items, norms) with empty
+    /// depots, so a test owns every unit it sees.
     pub async fn with_demo() -> TestApp {
+        let app = Self::spawn().await;
+        reserve_server::seed::seed_demo_network(&app.store, T0)
+            .await
+            .unwrap();
+        app
+    }
+
+    /// A server over the demo network with its demo stock, as
+    /// `reserve-server --seed-demo` starts.
+    pub async fn with_demo_stock() -> TestApp {
         let app = Self::spawn().await;
         reserve_server::seed::seed_demo(&app.store, T0)
             .await
@@ -345,6 +356,142 @@ impl TestApp {
             .await;
         out.push_str(&format!("audit={audit:?}"));
         out
+    }
+
+    /// Everything a user could see change in the stock of `depot`, as one
+    /// comparable value: its stock lines (empty ones too) and assets, the
+    /// length of the province's ledger and its newest entry, every
+    /// adjustment and scrap application with its status and etag, and the
+    /// length of the audit log.
+    pub async fn stock_fingerprint(&self, depot: &str) -> String {
+        let mut s = self.stock(&self.root_admin());
+        let mut out = String::new();
+        let mut token = String::new();
+        loop {
+            let p = s
+                .list_stock(pb::ListStockRequest {
+                    depot_code: depot.into(),
+                    include_empty: true,
+                    page_size: 1000,
+                    page_token: token,
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            for l in p.lines {
+                let lot = l.lot.map(|l| l.lot_number).unwrap_or_default();
+                out.push_str(&format!(
+                    "{}/{lot}:{},{},{},{},{}@{:?};",
+                    l.item_id,
+                    l.on_hand,
+                    l.reserved,
+                    l.held,
+                    l.held_by_documents,
+                    l.available,
+                    l.update_time
+                ));
+            }
+            if p.next_page_token.is_empty() {
+                break;
+            }
+            token = p.next_page_token;
+        }
+        let mut token = String::new();
+        loop {
+            let p = s
+                .list_assets(pb::ListAssetsRequest {
+                    depot_code: depot.into(),
+                    page_size: 1000,
+                    page_token: token,
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            for a in p.assets {
+                out.push_str(&format!(
+                    "{}#{}:{}:{};",
+                    a.item_id, a.serial_number, a.status, a.holder
+                ));
+            }
+            if p.next_page_token.is_empty() {
+                break;
+            }
+            token = p.next_page_token;
+        }
+        let (mut entries, mut newest, mut token) = (0usize, None, String::new());
+        loop {
+            let p = s
+                .list_ledger_entries(pb::ListLedgerEntriesRequest {
+                    depot_code: "HB".into(),
+                    page_size: 1000,
+                    page_token: token,
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            if newest.is_none() {
+                newest = p.entries.first().map(|e| e.id.clone());
+            }
+            entries += p.entries.len();
+            if p.next_page_token.is_empty() {
+                break;
+            }
+            token = p.next_page_token;
+        }
+        out.push_str(&format!("ledger={entries}@{newest:?};"));
+        let mut token = String::new();
+        loop {
+            let p = s
+                .list_adjustments(pb::ListAdjustmentsRequest {
+                    depot_code: "HB".into(),
+                    page_size: 1000,
+                    page_token: token,
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            for a in p.adjustments {
+                out.push_str(&format!("adj {}:{}:{};", a.id, a.status, a.etag));
+            }
+            if p.next_page_token.is_empty() {
+                break;
+            }
+            token = p.next_page_token;
+        }
+        let mut token = String::new();
+        loop {
+            let p = s
+                .list_scrap_applications(pb::ListScrapApplicationsRequest {
+                    depot_code: "HB".into(),
+                    page_size: 1000,
+                    page_token: token,
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            for a in p.applications {
+                out.push_str(&format!("scrap {}:{}:{};", a.id, a.status, a.etag));
+            }
+            if p.next_page_token.is_empty() {
+                break;
+            }
+            token = p.next_page_token;
+        }
+        out.push_str(&format!("audit={}", self.audit_count().await));
+        out
+    }
+
+    /// How many audit events the whole province has: one per change made.
+    pub async fn audit_count(&self) -> i64 {
+        self.store
+            .count_audit(&reserve_core::depot::DepotCode::parse("HB").unwrap())
+            .await
+            .unwrap()
     }
 
     /// Stops the server (draining in-flight calls) and waits for it.

@@ -112,6 +112,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             depots = s.depots,
             items = s.items,
             norms = s.norms,
+            receipts = s.receipts,
+            units = s.units,
+            assets = s.assets,
             "demo network ready"
         );
     }
@@ -154,8 +157,9 @@ async fn main() -> anyhow::Result<()> {
             let store = open(&db).await?;
             let s = seed::seed_demo(&store, SystemClock.now()).await?;
             println!(
-                "demo network ready: {} depots, {} items, {} norms added",
-                s.depots, s.items, s.norms
+                "demo network ready: {} depots, {} items, {} norms added; \
+                 stock: {} receipts posted, {} units ({} serial-numbered)",
+                s.depots, s.items, s.norms, s.receipts, s.units, s.assets
             );
             store.close().await;
             Ok(())

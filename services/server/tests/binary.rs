@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use futures::StreamExt;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use tonic_health::pb::HealthCheckRequest;
@@ -177,4 +178,352 @@ fn without_a_key_the_server_refuses_postgres_and_public_addresses() {
         !dir.path().join("reserve-dev.key").exists(),
         "no key is created when refusing"
     );
+}
+
+/// The database a test runs the binary on: a SQLite file in `dir`, or a
+/// fresh PostgreSQL database (made and dropped with `psql`) when
+/// `RESERVE_TEST_DATABASE_URL` names a PostgreSQL server.
+struct Database {
+    url: String,
+    postgres: Option<(String, String)>,
+}
+
+impl Database {
+    fn new(dir: &std::path::Path) -> Database {
+        match std::env::var("RESERVE_TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| u.starts_with("postgres"))
+        {
+            Some(admin) => {
+                let name = format!("reserve_bin_{}_{}", std::process::id(), uuid_like());
+                run_ok(Command::new("psql").args([
+                    admin.as_str(),
+                    "-qc",
+                    &format!("CREATE DATABASE \"{name}\""),
+                ]));
+                let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+                Database {
+                    url: format!("{base}/{name}"),
+                    postgres: Some((admin.clone(), name)),
+                }
+            }
+            None => Database {
+                url: format!("sqlite://{}/reserve.db", dir.display()),
+                postgres: None,
+            },
+        }
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.postgres {
+            let _ = Command::new("psql")
+                .args([
+                    admin.as_str(),
+                    "-qc",
+                    &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+                ])
+                .output();
+        }
+    }
+}
+
+/// Runs a command that must succeed (the `openssl` tool), returning stdout.
+fn run_ok(cmd: &mut Command) -> Vec<u8> {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Base64url without padding, as JWTs use.
+fn b64url(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            out.push(char::from(ABC[((n >> (18 - 6 * i)) & 63) as usize]));
+        }
+    }
+    out
+}
+
+/// A key pair made by `openssl genpkey`: (private PEM file, public PEM file).
+fn key_pair(dir: &std::path::Path, name: &str, algorithm: &[&str]) -> (PathBuf, PathBuf) {
+    let private = dir.join(format!("{name}.pem"));
+    let public = dir.join(format!("{name}.pub.pem"));
+    run_ok(
+        Command::new("openssl")
+            .arg("genpkey")
+            .args(algorithm)
+            .arg("-out")
+            .arg(&private),
+    );
+    run_ok(
+        Command::new("openssl")
+            .args(["pkey", "-pubout", "-in"])
+            .arg(&private)
+            .arg("-out")
+            .arg(&public),
+    );
+    (private, public)
+}
+
+/// A token for an auditor of the whole province, signed with `openssl`:
+/// RS256 or EdDSA with the private key in `key`, or HS256 keyed with the
+/// bytes of `key`.
+fn token(dir: &std::path::Path, alg: &str, key: &std::path::Path) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let claims = reserve_api::auth::Claims {
+        sub: "issuer-test".into(),
+        name: "签发测试".into(),
+        roles: vec!["auditor".into()],
+        scope_depot: "HB".into(),
+        iss: reserve_api::auth::DEFAULT_ISSUER.into(),
+        aud: reserve_api::auth::DEFAULT_AUDIENCE.into(),
+        exp: now + 600,
+        nbf: None,
+        iat: Some(now),
+    };
+    let input = format!(
+        "{}.{}",
+        b64url(format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#).as_bytes()),
+        b64url(&serde_json::to_vec(&claims).unwrap())
+    );
+    let file = dir.join(format!("signing-input-{}", uuid_like()));
+    std::fs::write(&file, &input).unwrap();
+    let signature = match alg {
+        "RS256" => run_ok(
+            Command::new("openssl")
+                .args(["dgst", "-sha256", "-sign"])
+                .arg(key)
+                .arg(&file),
+        ),
+        "EdDSA" => run_ok(
+            Command::new("openssl")
+                .args(["pkeyutl", "-sign", "-rawin", "-inkey"])
+                .arg(key)
+                .arg("-in")
+                .arg(&file),
+        ),
+        "HS256" => {
+            let hex: String = std::fs::read(key)
+                .unwrap()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            run_ok(
+                Command::new("openssl")
+                    .args(["dgst", "-sha256", "-binary", "-mac", "HMAC", "-macopt"])
+                    .arg(format!("hexkey:{hex}"))
+                    .arg(&file),
+            )
+        }
+        other => panic!("no signer for {other}"),
+    };
+    format!("{input}.{}", b64url(&signature))
+}
+
+/// A name no other call of this process uses.
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    N.fetch_add(1, Ordering::SeqCst).to_string()
+}
+
+/// The code of a catalogue read made with `token`.
+async fn list_items_with(ch: tonic::transport::Channel, token: &str) -> tonic::Code {
+    let v: tonic::metadata::MetadataValue<_> = format!("Bearer {token}").parse().unwrap();
+    let mut cat =
+        reserve_api::pb::reserve::v1::catalog_service_client::CatalogServiceClient::with_interceptor(
+            ch,
+            move |mut req: tonic::Request<()>| {
+                req.metadata_mut().insert("authorization", v.clone());
+                Ok(req)
+            },
+        );
+    match cat
+        .list_items(reserve_api::pb::reserve::v1::ListItemsRequest::default())
+        .await
+    {
+        Ok(_) => tonic::Code::Ok,
+        Err(s) => s.code(),
+    }
+}
+
+/// Starts the binary on `db` with the issuer's public key.
+fn serve_with_public_key(
+    db: &Database,
+    dir: &std::path::Path,
+    port: u16,
+    key: &std::path::Path,
+    alg: &str,
+) -> Server {
+    Server(
+        Command::new(env!("CARGO_BIN_EXE_reserve-server"))
+            .args(["--database-url", &db.url])
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--jwt-public-key-file")
+            .arg(key)
+            .args(["--jwt-algorithm", alg])
+            .env_clear()
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// Serves with the public key of a fresh `genpkey` key pair configured as
+/// `--jwt-algorithm alg`; `jwt_alg` is the JWT header's name for it.
+async fn a_public_key_server_accepts_only_its_issuers_tokens(
+    alg: &str,
+    jwt_alg: &str,
+    algorithm: &[&str],
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let (issuer, issuer_pub) = key_pair(dir.path(), "issuer", algorithm);
+    let (other, _) = key_pair(dir.path(), "other", algorithm);
+    let db = Database::new(dir.path());
+    let port = free_port();
+    let _server = serve_with_public_key(&db, dir.path(), port, &issuer_pub, alg);
+    let ch = wait_until_serving(port).await;
+    let good = token(dir.path(), jwt_alg, &issuer);
+    assert_eq!(
+        list_items_with(ch.clone(), &good).await,
+        tonic::Code::Ok,
+        "a token signed by the issuer's key"
+    );
+    let forged = token(dir.path(), jwt_alg, &other);
+    assert_eq!(
+        list_items_with(ch.clone(), &forged).await,
+        tonic::Code::Unauthenticated,
+        "a token signed by another key"
+    );
+    // The public key is public: an HS256 token keyed with it is refused.
+    let confused = token(dir.path(), "HS256", &issuer_pub);
+    assert_eq!(
+        list_items_with(ch, &confused).await,
+        tonic::Code::Unauthenticated,
+        "an HS256 token keyed with the public key"
+    );
+    assert!(
+        !dir.path().join("reserve-dev.key").exists(),
+        "no development key is made when a key is configured"
+    );
+}
+
+#[tokio::test]
+async fn with_an_rs256_public_key_the_server_accepts_tokens_of_that_key_only() {
+    a_public_key_server_accepts_only_its_issuers_tokens(
+        "rs256",
+        "RS256",
+        &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn with_an_eddsa_public_key_the_server_accepts_tokens_of_that_key_only() {
+    a_public_key_server_accepts_only_its_issuers_tokens(
+        "eddsa",
+        "EdDSA",
+        &["-algorithm", "ed25519"],
+    )
+    .await;
+}
+
+#[test]
+fn seed_demo_then_check_finds_every_balance_matching_its_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::new(dir.path());
+    let run = |command: &str| {
+        Command::new(env!("CARGO_BIN_EXE_reserve-server"))
+            .args([command, "--database-url", &db.url])
+            .env_clear()
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let seeded = run("seed-demo");
+    let said = String::from_utf8_lossy(&seeded.stdout);
+    assert!(
+        seeded.status.success(),
+        "seed-demo failed: {said}{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    assert!(said.contains("demo network ready"), "{said}");
+    let checked = run("check");
+    let said = String::from_utf8_lossy(&checked.stdout);
+    assert_eq!(
+        checked.status.code(),
+        Some(0),
+        "check failed: {said}{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    assert!(said.contains("every balance matches the ledger"), "{said}");
+    assert!(!said.contains("MISMATCH"), "{said}");
+}
+
+#[tokio::test]
+async fn sigint_drains_and_exits_zero_saying_it_is_shutting_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::new(dir.path());
+    // A configured key, which PostgreSQL needs.
+    let secret = dir.path().join("hs256.secret");
+    std::fs::write(&secret, "a-shared-secret-of-more-than-32-characters").unwrap();
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_reserve-server"))
+        .args(["--database-url", &db.url])
+        .arg("--jwt-hs256-secret-file")
+        .arg(&secret)
+        .env_clear()
+        .env("RESERVE_LISTEN", format!("127.0.0.1:{port}"))
+        .env("NO_COLOR", "1")
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read the log as it comes, so a full pipe never blocks the server.
+    let read = |mut r: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = r.read_to_string(&mut s);
+            s
+        })
+    };
+    let logs = [
+        read(Box::new(child.stdout.take().unwrap())),
+        read(Box::new(child.stderr.take().unwrap())),
+    ];
+    let mut server = Server(child);
+    wait_until_serving(port).await;
+    let pid = server.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = tokio::task::spawn_blocking(move || server.0.wait().unwrap())
+        .await
+        .unwrap();
+    let log: String = logs.into_iter().map(|t| t.join().unwrap()).collect();
+    assert_eq!(status.code(), Some(0), "SIGINT drains and exits 0: {log}");
+    assert!(log.contains("shutting down"), "{log}");
 }

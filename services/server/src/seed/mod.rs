@@ -1,9 +1,12 @@
 //! The demo network: Hubei's provincial sub-depot, the Shiyan (十堰市) city
 //! base, its eight county-level depots with their GB/T 2260 codes, township
-//! points under each, a catalogue of common relief items, and reserve norms.
+//! points under each, a catalogue of common relief items, reserve norms, and
+//! stock received at every depot (see [`stock`]).
 //!
 //! Seeding is idempotent: what exists is left alone, what is missing is
 //! added, every addition goes through the same audited writes as the API.
+
+pub mod stock;
 
 use anyhow::Context;
 use reserve_core::authz::{Principal, Role};
@@ -547,10 +550,24 @@ pub struct Seeded {
     pub items: usize,
     /// Norms set.
     pub norms: usize,
+    /// Stock receipts posted to the ledger (one lot each).
+    pub receipts: usize,
+    /// Units those receipts brought in, serial-numbered ones included.
+    pub units: i64,
+    /// Serial-numbered assets among them (generators, pumps, lighting).
+    pub assets: usize,
 }
 
-/// Adds whatever of the demo network is missing.
+/// Adds whatever of the demo network and its stock is missing.
 pub async fn seed_demo(store: &Store, now: UtcMillis) -> anyhow::Result<Seeded> {
+    let mut seeded = seed_demo_network(store, now).await?;
+    stock::seed_stock(store, now, &mut seeded).await?;
+    Ok(seeded)
+}
+
+/// Adds whatever of the demo network — depots, items, norms — is missing,
+/// and no stock: for callers that want empty depots.
+pub async fn seed_demo_network(store: &Store, now: UtcMillis) -> anyhow::Result<Seeded> {
     let mut seeded = Seeded::default();
     for draft in demo_depots() {
         let new = NewDepot::parse(&draft)
