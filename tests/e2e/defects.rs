@@ -467,3 +467,121 @@ async fn absurd_quantities_are_refused_naming_the_field() {
     assert_eq!(line(&mut k, "quilt-cotton", "Q1").await, (10, 0, 10));
     app.stop().await.unwrap();
 }
+
+async fn integrity(app: &TestApp) -> Vec<(i32, String, String)> {
+    app.stock(&app.root_admin())
+        .check_ledger_integrity(pb::CheckLedgerIntegrityRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .issues
+        .into_iter()
+        .map(|i| (i.figure, i.lot_number, i.subject))
+        .collect()
+}
+
+fn figures(issues: &[(i32, String, String)]) -> Vec<pb::IntegrityFigure> {
+    let mut f: Vec<_> = issues
+        .iter()
+        .map(|(f, ..)| pb::IntegrityFigure::try_from(*f).unwrap())
+        .collect();
+    f.sort();
+    f.dedup();
+    f
+}
+
+#[tokio::test]
+async fn the_integrity_check_proves_what_each_document_holds() {
+    let app = TestApp::with_demo().await;
+    let mut k = app.keeper("keeper-zs", ZS);
+    receive(&mut k, "quilt-cotton", "Q1", 10, &[]).await;
+    receive(&mut k, "generator-5kw", "G1", 0, &["G-1", "G-2"]).await;
+    let quilts = k
+        .create_scrap_application(scrap("quilt-cotton", "Q1", 4, &[]))
+        .await
+        .unwrap()
+        .into_inner()
+        .application
+        .unwrap();
+    k.create_scrap_application(scrap("generator-5kw", "G1", 0, &["G-1"]))
+        .await
+        .unwrap();
+    assert!(integrity(&app).await.is_empty());
+
+    // A line claiming documents hold more than its entries and its open
+    // documents say.
+    app.tamper(
+        "UPDATE stock_lines SET held = held + 2, doc_held = doc_held + 2 \
+         WHERE lot_id = (SELECT id FROM lots WHERE lot_number = 'Q1')",
+    )
+    .await;
+    assert_eq!(
+        figures(&integrity(&app).await),
+        vec![
+            pb::IntegrityFigure::Held,
+            pb::IntegrityFigure::HeldByDocuments,
+            pb::IntegrityFigure::OpenDocumentHolds,
+        ]
+    );
+    app.tamper(
+        "UPDATE stock_lines SET held = held - 2, doc_held = doc_held - 2 \
+         WHERE lot_id = (SELECT id FROM lots WHERE lot_number = 'Q1')",
+    )
+    .await;
+    assert!(integrity(&app).await.is_empty());
+
+    // Documents marked decided while their entries still hold units, and an
+    // asset held for a document that no longer holds anything.
+    app.tamper("UPDATE scrap_applications SET status = 3").await;
+    let issues = integrity(&app).await;
+    assert_eq!(
+        figures(&issues),
+        vec![
+            pb::IntegrityFigure::OpenDocumentHolds,
+            pb::IntegrityFigure::DocumentShare,
+            pb::IntegrityFigure::AssetHolder,
+        ],
+        "{issues:?}"
+    );
+    assert!(
+        issues
+            .iter()
+            .any(|(_, _, s)| *s == format!("scrapApplications/{}", quilts.id))
+    );
+    assert!(issues.iter().any(|(_, _, s)| s == "assets/G-1"));
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_decision_that_cannot_find_its_units_is_refused_at_once_not_retried_as_busy() {
+    let app = TestApp::with_demo().await;
+    let mut k = app.keeper("keeper-zs", ZS);
+    receive(&mut k, "quilt-cotton", "Q1", 10, &[]).await;
+    let a = k
+        .create_scrap_application(scrap("quilt-cotton", "Q1", 4, &[]))
+        .await
+        .unwrap()
+        .into_inner()
+        .application
+        .unwrap();
+    // The units vanish from the line behind every rule's back.
+    app.tamper(
+        "UPDATE stock_lines SET held = 0, doc_held = 0 \
+         WHERE lot_id = (SELECT id FROM lots WHERE lot_number = 'Q1')",
+    )
+    .await;
+    let err = county_dispatcher(&app)
+        .approve_scrap_application(pb::ApproveScrapApplicationRequest {
+            request_id: rid(),
+            application_id: a.id,
+            note: "同意".into(),
+            etag: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+    // The rule, not "the database is busy; retry shortly".
+    assert_eq!(reason(&err).as_deref(), Some("DOCUMENT_UNITS_MISSING"));
+    assert_eq!(line(&mut k, "quilt-cotton", "Q1").await, (10, 0, 10));
+    app.stop().await.unwrap();
+}

@@ -129,6 +129,7 @@ pub struct TestApp {
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _db: Db,
+    url: String,
 }
 
 impl TestApp {
@@ -201,6 +202,7 @@ impl TestApp {
             shutdown: Some(tx),
             handle: Some(handle),
             _db: db,
+            url: url.clone(),
         }
     }
 
@@ -492,6 +494,16 @@ impl TestApp {
             .count_audit(&reserve_core::depot::DepotCode::parse("HB").unwrap())
             .await
             .unwrap()
+    }
+
+    /// Runs raw SQL against the server's database, bypassing every rule:
+    /// only for tests that must corrupt data to show it is detected.
+    pub async fn tamper(&self, sql: &str) {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let mut c = sqlx::AnyConnection::connect(&self.url).await.unwrap();
+        sqlx::query(sql).execute(&mut c).await.unwrap();
+        c.close().await.unwrap();
     }
 
     /// Stops the server (draining in-flight calls) and waits for it.
