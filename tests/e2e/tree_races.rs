@@ -330,3 +330,54 @@ async fn a_depot_moved_under_a_moving_parent_ends_with_the_right_path() {
     }
     app.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_depot_with_an_open_document_does_not_close_until_it_is_finished() {
+    let app = TestApp::with_demo().await;
+    let admin = app.root_admin();
+    let code = "HB-SY-ZS-R9";
+    let mut net = app.network(&admin);
+    net.create_depot(pb::CreateDepotRequest {
+        request_id: rid(),
+        depot: Some(depot(code, pb::Tier::Township, "HB-SY-ZS", "420323919")),
+    })
+    .await
+    .unwrap();
+    let mut k = app.keeper("keeper@R9", code);
+    let count = k
+        .open_stock_count(pb::OpenStockCountRequest {
+            request_id: rid(),
+            depot_code: code.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .count
+        .unwrap();
+    let close = || pb::CloseDepotRequest {
+        request_id: rid(),
+        code: code.into(),
+        etag: String::new(),
+        reason: "撤并".into(),
+    };
+    // A count still open could post found stock into a closed depot.
+    let err = net.close_depot(close()).await.unwrap_err();
+    assert_eq!(
+        reason(&err).as_deref(),
+        Some("DEPOT_HAS_OPEN_DOCUMENTS"),
+        "{err:?}"
+    );
+    assert!(err.message().contains(&format!("stockCounts/{}", count.id)));
+    k.cancel_stock_count(pb::CancelStockCountRequest {
+        request_id: rid(),
+        count_id: count.id,
+        reason: "撤点".into(),
+        etag: String::new(),
+    })
+    .await
+    .unwrap();
+    net.close_depot(close()).await.unwrap();
+    assert_eq!(status_of(&app, code).await, pb::DepotStatus::Closed as i32);
+    app.stop().await.unwrap();
+}

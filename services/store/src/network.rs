@@ -7,8 +7,8 @@ use crate::sql::{Arg, Sql};
 use crate::write::{Op, WriteMeta, Written};
 use reserve_core::audit::{self, AuditRecord};
 use reserve_core::depot::{
-    Contact, Depot, DepotCode, DepotError, DepotPatch, DepotPath, DepotStatus, DivisionCode,
-    GeoPoint, NewDepot, check_close, check_etag,
+    CloseBlockers, Contact, Depot, DepotCode, DepotError, DepotPatch, DepotPath, DepotStatus,
+    DivisionCode, GeoPoint, NewDepot, check_close, check_etag,
 };
 use reserve_core::request::PageSize;
 use reserve_core::tier::Tier;
@@ -599,7 +599,20 @@ impl Op for CloseDepot {
                 .bind(current.code.as_str())
                 .fetch_one(&mut *tx)
                 .await?;
-        check_close(&current, open_children, units).map_err(OpError::Rule)?;
+        let documents: Vec<(String,)> = sqlx::query_as(
+            "SELECT 'stockCounts/' || id FROM stock_counts WHERE depot_code = $1 AND status IN (1, 2) \
+             UNION ALL SELECT 'adjustments/' || id FROM adjustments WHERE depot_code = $1 AND status = 1 \
+             UNION ALL SELECT 'scrapApplications/' || id FROM scrap_applications WHERE depot_code = $1 AND status = 1",
+        )
+        .bind(current.code.as_str())
+        .fetch_all(&mut *tx)
+        .await?;
+        let blockers = CloseBlockers {
+            open_children,
+            units_in_stock: units,
+            open_documents: documents.into_iter().map(|(d,)| d).collect(),
+        };
+        check_close(&current, &blockers).map_err(OpError::Rule)?;
         let closed = Depot {
             status: DepotStatus::Closed,
             version: current.version + 1,

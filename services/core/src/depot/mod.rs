@@ -9,7 +9,7 @@ mod update;
 pub use code::{DepotCode, DivisionCode};
 pub use create::{ContactDraft, DepotDraft, MAX_CONTACTS, NewDepot};
 pub use path::DepotPath;
-pub use update::{DepotChange, DepotPatch, UPDATABLE_FIELDS, check_close};
+pub use update::{CloseBlockers, DepotChange, DepotPatch, UPDATABLE_FIELDS, check_close};
 
 use crate::error::{ErrorKind, Failure};
 use crate::tier::Tier;
@@ -236,6 +236,17 @@ pub enum DepotError {
         /// Units on hand.
         units: i64,
     },
+    /// Documents still open at the depot could post to it after it closed.
+    #[error(
+        "depot {depot} still has open documents ({}); finish or cancel them first",
+        documents.join(", ")
+    )]
+    HasOpenDocuments {
+        /// The depot.
+        depot: DepotCode,
+        /// Their resource names.
+        documents: Vec<String>,
+    },
     /// The etag sent is not the current one.
     #[error(
         "depot {depot} has changed since it was read (etag {sent}, now {current}); read it again"
@@ -275,6 +286,9 @@ impl Failure for DepotError {
             DepotError::Closed(_) => ErrorKind::precondition("DEPOT_CLOSED", self.to_string()),
             DepotError::HasOpenChildren { .. } => {
                 ErrorKind::precondition("DEPOT_HAS_OPEN_CHILDREN", self.to_string())
+            }
+            DepotError::HasOpenDocuments { .. } => {
+                ErrorKind::precondition("DEPOT_HAS_OPEN_DOCUMENTS", self.to_string())
             }
             DepotError::HasStock { .. } => {
                 ErrorKind::precondition("DEPOT_HAS_STOCK", self.to_string())

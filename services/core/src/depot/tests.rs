@@ -2,6 +2,14 @@
 
 use super::*;
 
+fn blockers(open_children: i64, units_in_stock: i64, documents: &[&str]) -> CloseBlockers {
+    CloseBlockers {
+        open_children,
+        units_in_stock,
+        open_documents: documents.iter().map(|d| d.to_string()).collect(),
+    }
+}
+
 fn draft(code: &str, tier: Tier, parent: &str, division: &str) -> DepotDraft {
     DepotDraft {
         code: code.into(),
@@ -221,18 +229,22 @@ fn a_depot_cannot_move_under_its_own_subtree_or_lose_its_children() {
 fn a_depot_closes_only_when_empty_and_childless() {
     let hb = stored(&draft("HB", Tier::Province, "", "420000"), None);
     assert!(matches!(
-        check_close(&hb, 1, 0),
+        check_close(&hb, &blockers(1, 0, &[])),
         Err(DepotError::HasOpenChildren { .. })
     ));
     assert!(matches!(
-        check_close(&hb, 0, 3),
+        check_close(&hb, &blockers(0, 3, &[])),
         Err(DepotError::HasStock { .. })
     ));
-    assert!(check_close(&hb, 0, 0).is_ok());
+    assert!(matches!(
+        check_close(&hb, &blockers(0, 0, &["stockCounts/C1"])),
+        Err(DepotError::HasOpenDocuments { .. })
+    ));
+    assert!(check_close(&hb, &blockers(0, 0, &[])).is_ok());
     let mut closed = hb.clone();
     closed.status = DepotStatus::Closed;
     assert!(matches!(
-        check_close(&closed, 0, 0),
+        check_close(&closed, &blockers(0, 0, &[])),
         Err(DepotError::Closed(_))
     ));
 }

@@ -182,12 +182,22 @@ impl DepotChange {
     }
 }
 
-/// Checks whether a depot may close: not already closed, no open child, no stock.
-pub fn check_close(
-    depot: &Depot,
-    open_children: i64,
-    units_in_stock: i64,
-) -> Result<(), DepotError> {
+/// What stands between a depot and closing, as read from storage.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CloseBlockers {
+    /// Children not closed.
+    pub open_children: i64,
+    /// Units on hand.
+    pub units_in_stock: i64,
+    /// Open documents at the depot (counts in progress, pending adjustments
+    /// and scrap applications), by resource name.
+    pub open_documents: Vec<String>,
+}
+
+/// Checks whether a depot may close: not already closed, no open child, no
+/// stock, no open document that could still post to it.
+pub fn check_close(depot: &Depot, b: &CloseBlockers) -> Result<(), DepotError> {
+    let (open_children, units_in_stock) = (b.open_children, b.units_in_stock);
     if depot.status == DepotStatus::Closed {
         return Err(DepotError::Closed(depot.code.clone()));
     }
@@ -201,6 +211,12 @@ pub fn check_close(
         return Err(DepotError::HasStock {
             depot: depot.code.clone(),
             units: units_in_stock,
+        });
+    }
+    if !b.open_documents.is_empty() {
+        return Err(DepotError::HasOpenDocuments {
+            depot: depot.code.clone(),
+            documents: b.open_documents.clone(),
         });
     }
     Ok(())
