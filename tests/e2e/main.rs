@@ -6,6 +6,7 @@
 mod authz;
 mod authz_stock;
 mod catalog;
+mod cli;
 mod defects;
 mod model;
 mod network;

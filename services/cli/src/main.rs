@@ -3,11 +3,14 @@
 mod commands;
 mod conn;
 mod output;
+mod paging;
+mod when;
 
 use base64::Engine;
 use clap::{Parser, Subcommand};
 use commands::{
-    audit::AuditCmd, depots::DepotsCmd, items::ItemsCmd, stock::StockCmd, token::TokenArgs,
+    audit::AuditCmd, depots::DepotsCmd, items::ItemsCmd, norms::NormsCmd, stock::StockCmd,
+    token::TokenArgs,
 };
 use conn::ConnArgs;
 use output::Format;
@@ -40,6 +43,9 @@ enum Cmd {
     /// The item catalogue.
     #[command(subcommand)]
     Items(ItemsCmd),
+    /// Reserve norms: the minimum and target each depot keeps of an item.
+    #[command(subcommand)]
+    Norms(NormsCmd),
     /// Stock: receive, issue, hold, correct, count, and the reports.
     #[command(subcommand)]
     Stock(StockCmd),
@@ -75,6 +81,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .await
         }
         Cmd::Items(c) => commands::items::run(c, cli.conn.connect().await?, cli.output).await,
+        Cmd::Norms(c) => {
+            commands::norms::run(c, cli.conn.connect().await?, cli.output, cli.request_id).await
+        }
         Cmd::Audit(c) => commands::audit::run(c, cli.conn.connect().await?, cli.output).await,
         Cmd::Stock(c) => {
             let scope = token_scope(&cli.conn);
@@ -102,5 +111,16 @@ async fn main() -> ExitCode {
             }
             ExitCode::from(1)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::conn::Authed;
 use crate::output::{Format, json, print_table, table, time};
+use crate::paging::{self, LimitArg};
 use reserve_api::pb::reserve::v1 as pb;
 use reserve_api::pb::reserve::v1::audit_service_client::AuditServiceClient;
 
@@ -22,15 +23,14 @@ pub enum AuditCmd {
         /// Only this resource (e.g. depots/HB-SY).
         #[arg(long)]
         resource: Option<String>,
-        /// How many events to show.
-        #[arg(long, default_value_t = 50)]
-        limit: i32,
+        #[command(flatten)]
+        limit: LimitArg,
     },
 }
 
 /// Runs an audit command.
 pub async fn run(cmd: AuditCmd, ch: Authed, fmt: Format) -> anyhow::Result<()> {
-    let mut c = AuditServiceClient::new(ch);
+    let c = AuditServiceClient::new(ch);
     let AuditCmd::List {
         depot,
         actor,
@@ -38,21 +38,35 @@ pub async fn run(cmd: AuditCmd, ch: Authed, fmt: Format) -> anyhow::Result<()> {
         resource,
         limit,
     } = cmd;
-    let r = c
-        .list_audit_events(pb::ListAuditEventsRequest {
-            page_size: limit,
-            page_token: String::new(),
-            depot_code: depot.unwrap_or_default(),
-            actor: actor.unwrap_or_default(),
-            method: method.unwrap_or_default(),
-            resource: resource.unwrap_or_default(),
-            start_time: None,
-            end_time: None,
-        })
-        .await?
-        .into_inner();
+    let template = pb::ListAuditEventsRequest {
+        depot_code: depot.unwrap_or_default(),
+        actor: actor.unwrap_or_default(),
+        method: method.unwrap_or_default(),
+        resource: resource.unwrap_or_default(),
+        ..Default::default()
+    };
+    let got = paging::fetch(limit, |page_token, page_size| {
+        let mut c = c.clone();
+        let req = pb::ListAuditEventsRequest {
+            page_size,
+            page_token,
+            ..template.clone()
+        };
+        async move {
+            let r = c.list_audit_events(req).await?.into_inner();
+            Ok((r.events, r.next_page_token))
+        }
+    })
+    .await?;
     if fmt == Format::Json {
-        return json("reserve.v1.ListAuditEventsResponse", &r);
+        got.note_more(fmt);
+        return json(
+            "reserve.v1.ListAuditEventsResponse",
+            &pb::ListAuditEventsResponse {
+                events: got.items,
+                next_page_token: got.next_page_token,
+            },
+        );
     }
     let mut t = table(&[
         "#",
@@ -62,7 +76,7 @@ pub async fn run(cmd: AuditCmd, ch: Authed, fmt: Format) -> anyhow::Result<()> {
         "resource",
         "changes",
     ]);
-    for e in &r.events {
+    for e in &got.items {
         let method = e.method.rsplit('/').next().unwrap_or(&e.method).to_string();
         let mut changes = crate::output::struct_json(e.changes.as_ref());
         if changes.chars().count() > 80 {
@@ -78,5 +92,6 @@ pub async fn run(cmd: AuditCmd, ch: Authed, fmt: Format) -> anyhow::Result<()> {
         ]);
     }
     print_table(&t);
+    got.note_more(fmt);
     Ok(())
 }

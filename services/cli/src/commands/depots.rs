@@ -1,8 +1,10 @@
 //! `reservectl depots ...`: the network tree.
 
-use super::{TierArg, request_id, tier_label};
+use super::choices::{DepotStatusArg, TierArg, name, tier_label};
+use super::request_id;
 use crate::conn::Authed;
 use crate::output::{Format, json, print_table, table, time};
+use crate::paging::{self, LimitArg};
 use reserve_api::pb::reserve::v1 as pb;
 use reserve_api::pb::reserve::v1::network_service_client::NetworkServiceClient;
 
@@ -25,6 +27,11 @@ pub enum DepotsCmd {
         /// Only division codes starting with these digits.
         #[arg(long)]
         division: Option<String>,
+        /// Only depots in this state.
+        #[arg(long, value_enum)]
+        status: Option<DepotStatusArg>,
+        #[command(flatten)]
+        limit: LimitArg,
     },
     /// Show one depot and the chain above it.
     Show {
@@ -68,18 +75,18 @@ pub struct CreateArgs {
     /// Operating unit (承储单位).
     #[arg(long, default_value = "")]
     operating_unit: String,
+    /// Owning tier (事权): whose budget owns the depot's reserve; defaults
+    /// to the depot's own tier. A township point kept for the county is
+    /// `--owning-tier county`.
+    #[arg(long, value_enum)]
+    owning_tier: Option<TierArg>,
     /// Duty contact as "name,duty,phone"; repeat for several.
     #[arg(long = "contact")]
     contacts: Vec<String>,
 }
 
-fn status_label(raw: i32) -> &'static str {
-    match pb::DepotStatus::try_from(raw) {
-        Ok(pb::DepotStatus::Active) => "active",
-        Ok(pb::DepotStatus::Suspended) => "suspended",
-        Ok(pb::DepotStatus::Closed) => "closed",
-        _ => "-",
-    }
+fn status_label(raw: i32) -> String {
+    name::<pb::DepotStatus>(raw)
 }
 
 async fn all_descendants(
@@ -140,7 +147,7 @@ pub async fn run(
                     d.code.clone(),
                     tier_label(d.tier),
                     d.division_code.clone(),
-                    status_label(d.status).to_string(),
+                    status_label(d.status),
                 ]);
             }
             print_table(&t);
@@ -150,49 +157,54 @@ pub async fn run(
             tier,
             parent,
             division,
+            status,
+            limit,
         } => {
-            let mut token = String::new();
-            let mut all = Vec::new();
-            loop {
-                let page = c
-                    .list_depots(pb::ListDepotsRequest {
-                        page_size: 1000,
-                        page_token: token,
-                        tier: tier.map(TierArg::number).unwrap_or(0),
-                        parent_code: parent.clone().unwrap_or_default(),
-                        status: 0,
-                        division_code_prefix: division.clone().unwrap_or_default(),
-                    })
-                    .await?
-                    .into_inner();
-                all.extend(page.depots);
-                if page.next_page_token.is_empty() {
-                    break;
+            let template = pb::ListDepotsRequest {
+                tier: TierArg::wire_or_unset(tier),
+                parent_code: parent.unwrap_or_default(),
+                status: DepotStatusArg::wire_or_unset(status),
+                division_code_prefix: division.unwrap_or_default(),
+                ..Default::default()
+            };
+            let got = paging::fetch(limit, |page_token, page_size| {
+                let mut c = c.clone();
+                let req = pb::ListDepotsRequest {
+                    page_size,
+                    page_token,
+                    ..template.clone()
+                };
+                async move {
+                    let r = c.list_depots(req).await?.into_inner();
+                    Ok((r.depots, r.next_page_token))
                 }
-                token = page.next_page_token;
-            }
+            })
+            .await?;
             if fmt == Format::Json {
+                got.note_more(fmt);
                 return json(
                     "reserve.v1.ListDepotsResponse",
                     &pb::ListDepotsResponse {
-                        depots: all,
-                        next_page_token: String::new(),
+                        depots: got.items,
+                        next_page_token: got.next_page_token,
                     },
                 );
             }
+            let all = &got.items;
             let mut t = table(&["code", "name", "tier", "parent", "division", "status"]);
-            for d in &all {
+            for d in all {
                 t.add_row(vec![
                     d.code.clone(),
                     d.name.clone(),
                     tier_label(d.tier),
                     d.parent_code.clone(),
                     d.division_code.clone(),
-                    status_label(d.status).to_string(),
+                    status_label(d.status),
                 ]);
             }
             print_table(&t);
             println!("{} depots", all.len());
+            got.note_more(fmt);
         }
         DepotsCmd::Show { code } => {
             let d = c
@@ -243,7 +255,7 @@ pub async fn run(
                 ("operating unit", d.operating_unit.clone()),
                 ("owning tier", tier_label(d.owning_tier)),
                 ("contacts", contacts.join("\n")),
-                ("status", status_label(d.status).to_string()),
+                ("status", status_label(d.status)),
                 ("etag", d.etag.clone()),
                 ("updated", time(d.update_time.as_ref())),
             ] {
@@ -275,7 +287,7 @@ pub async fn run(
                     depot: Some(pb::Depot {
                         code: a.code,
                         name: a.name,
-                        tier: a.tier.number(),
+                        tier: a.tier.wire(),
                         parent_code: a.parent,
                         division_code: a.division,
                         location: Some(pb::Place {
@@ -287,6 +299,7 @@ pub async fn run(
                         }),
                         storage_area_m2: a.area,
                         operating_unit: a.operating_unit,
+                        owning_tier: TierArg::wire_or_unset(a.owning_tier),
                         duty_contacts: contacts,
                         ..Default::default()
                     }),

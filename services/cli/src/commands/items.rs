@@ -1,5 +1,6 @@
 //! `reservectl items ...`: the catalogue.
 
+use super::choices::name;
 use crate::conn::Authed;
 use crate::output::{Format, json, print_table, table, time, yuan};
 use reserve_api::pb::reserve::v1 as pb;
@@ -21,12 +22,8 @@ pub enum ItemsCmd {
     },
 }
 
-fn tracking_label(raw: i32) -> &'static str {
-    match pb::TrackingMode::try_from(raw) {
-        Ok(pb::TrackingMode::Lot) => "lot",
-        Ok(pb::TrackingMode::Serial) => "serial",
-        _ => "-",
-    }
+fn tracking_label(raw: i32) -> String {
+    name::<pb::TrackingMode>(raw)
 }
 
 fn days(d: i32) -> String {
@@ -46,7 +43,7 @@ pub async fn run(cmd: ItemsCmd, ch: Authed, fmt: Format) -> anyhow::Result<()> {
                         page_size: 1000,
                         page_token: token,
                         code_prefix: code_prefix.clone().unwrap_or_default(),
-                        tracking: 0,
+                        tracking: pb::TrackingMode::Unspecified as i32,
                     })
                     .await?
                     .into_inner();
@@ -82,7 +79,7 @@ pub async fn run(cmd: ItemsCmd, ch: Authed, fmt: Format) -> anyhow::Result<()> {
                     i.name.clone(),
                     i.specification.clone(),
                     i.unit.clone(),
-                    tracking_label(i.tracking).to_string(),
+                    tracking_label(i.tracking),
                     days(i.shelf_life_days),
                     yuan(i.unit_value_fen),
                 ]);
@@ -103,7 +100,7 @@ pub async fn run(cmd: ItemsCmd, ch: Authed, fmt: Format) -> anyhow::Result<()> {
                 ("name", i.name.clone()),
                 ("specification", i.specification.clone()),
                 ("unit", i.unit.clone()),
-                ("tracking", tracking_label(i.tracking).to_string()),
+                ("tracking", tracking_label(i.tracking)),
                 ("shelf life", days(i.shelf_life_days)),
                 ("quality test every", days(i.quality_test_interval_days)),
                 ("near expiry window", days(i.near_expiry_days.unwrap_or(0))),
