@@ -4,12 +4,14 @@
 use prost::Message;
 use std::path::PathBuf;
 
-const PROTOS: [&str; 5] = [
+const PROTOS: [&str; 7] = [
     "reserve/v1/common.proto",
     "reserve/v1/network.proto",
     "reserve/v1/catalog.proto",
     "reserve/v1/audit.proto",
     "reserve/v1/stock.proto",
+    "reserve/v1/incident.proto",
+    "reserve/v1/allocation.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

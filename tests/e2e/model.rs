@@ -55,6 +55,8 @@ enum Status {
     Scrapped,
     Missing,
     Void,
+    InTransit,
+    Reserved,
 }
 
 impl Status {
@@ -66,6 +68,8 @@ impl Status {
             pb::AssetStatus::Scrapped => Status::Scrapped,
             pb::AssetStatus::Missing => Status::Missing,
             pb::AssetStatus::Void => Status::Void,
+            pb::AssetStatus::InTransit => Status::InTransit,
+            pb::AssetStatus::Reserved => Status::Reserved,
             pb::AssetStatus::Unspecified => panic!("asset without a status"),
         }
     }

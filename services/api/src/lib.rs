@@ -2,12 +2,14 @@
 //! conversion and error mapping. Each service is a thin layer: authenticate,
 //! turn the message into core types, call the store, turn the answer back.
 
+pub mod allocation;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod context;
 pub mod devkey;
 pub mod error;
+pub mod incident;
 pub mod network;
 pub mod stock;
 pub mod wire;

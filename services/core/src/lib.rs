@@ -4,10 +4,12 @@
 //! [`time::Clock`]. The store loads rows, asks these functions what to do, and
 //! writes the result; the API turns wire messages into these types and back.
 
+pub mod allocation;
 pub mod audit;
 pub mod authz;
 pub mod depot;
 pub mod error;
+pub mod incident;
 pub mod item;
 pub mod norm;
 pub mod request;

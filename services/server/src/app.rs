@@ -2,13 +2,17 @@
 //! reflection, grpc-web, and a graceful drain on shutdown.
 
 use futures::FutureExt;
+use reserve_api::allocation::AllocationApi;
 use reserve_api::audit::AuditApi;
 use reserve_api::auth::{self, Verifier};
 use reserve_api::catalog::CatalogApi;
 use reserve_api::context::Ctx;
+use reserve_api::incident::IncidentApi;
 use reserve_api::network::NetworkApi;
+use reserve_api::pb::reserve::v1::allocation_service_server::AllocationServiceServer;
 use reserve_api::pb::reserve::v1::audit_service_server::AuditServiceServer;
 use reserve_api::pb::reserve::v1::catalog_service_server::CatalogServiceServer;
+use reserve_api::pb::reserve::v1::incident_service_server::IncidentServiceServer;
 use reserve_api::pb::reserve::v1::network_service_server::NetworkServiceServer;
 use reserve_api::pb::reserve::v1::stock_service_server::StockServiceServer;
 use reserve_api::stock::StockApi;
@@ -25,11 +29,13 @@ use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 /// The fully qualified names of the reserve services, as health reports them.
-pub const SERVICE_NAMES: [&str; 4] = [
+pub const SERVICE_NAMES: [&str; 6] = [
     "reserve.v1.NetworkService",
     "reserve.v1.CatalogService",
     "reserve.v1.AuditService",
     "reserve.v1.StockService",
+    "reserve.v1.IncidentService",
+    "reserve.v1.AllocationService",
 ];
 
 /// What a running server is made of.
@@ -155,6 +161,14 @@ where
         ))
         .add_service(StockServiceServer::with_interceptor(
             StockApi::new(ctx.clone()),
+            check.clone(),
+        ))
+        .add_service(IncidentServiceServer::with_interceptor(
+            IncidentApi::new(ctx.clone()),
+            check.clone(),
+        ))
+        .add_service(AllocationServiceServer::with_interceptor(
+            AllocationApi::new(ctx.clone()),
             check,
         ))
         .serve_with_incoming_shutdown(

@@ -8,10 +8,12 @@
 //! `reserve-core` and are decided inside the transaction on the rows it has
 //! just read.
 
+pub mod allocation;
 pub mod audit;
 pub mod catalog;
 pub mod db;
 pub mod error;
+pub mod incident;
 pub mod network;
 pub mod page;
 mod sql;

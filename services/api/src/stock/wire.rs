@@ -457,7 +457,6 @@ pub fn lot_pb(l: &Lot) -> pb::Lot {
         expiry_date: date(l.expiry),
         manufacturer: l.manufacturer.clone(),
         funding_source: pb::FundingSource::from(l.funding) as i32,
-        owning_tier: tier(l.owning_tier),
         create_time: timestamp(l.created_at),
     }
 }
@@ -473,6 +472,7 @@ pub fn line_pb(l: &LineView, today: Day) -> pb::StockLine {
         reserved: l.balance.reserved,
         held: l.balance.held,
         held_by_documents: l.balance.doc_held,
+        owning_tier: tier(l.owning_tier),
         available: l.balance.available(expired),
         expired,
         near_expiry: l.lot.is_near_expiry(today, l.near_expiry_days),

@@ -7,6 +7,7 @@ use crate::error::{ErrorKind, Failure};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
+pub mod allocation;
 pub mod scope;
 pub mod stock;
 

@@ -3,7 +3,6 @@
 
 use super::{
     Contact, Depot, DepotCode, DepotError, DepotPath, DepotStatus, DivisionCode, GeoPoint,
-    parse_phone,
 };
 use crate::text;
 use crate::tier::Tier;
@@ -165,17 +164,8 @@ impl NewDepot {
         }
         let mut contacts = Vec::new();
         for (i, c) in d.contacts.iter().enumerate() {
-            let name = v.take(
-                &format!("duty_contacts[{i}].name"),
-                text::required(&c.name, 50),
-            );
-            let duty = v.take(
-                &format!("duty_contacts[{i}].duty"),
-                text::optional(&c.duty, 50),
-            );
-            let phone = v.take(&format!("duty_contacts[{i}].phone"), parse_phone(&c.phone));
-            if let (Some(name), Some(duty), Some(phone)) = (name, duty, phone) {
-                contacts.push(Contact { name, duty, phone });
+            if let Some(c) = Contact::parse_at(&format!("duty_contacts[{i}]"), c, &mut v) {
+                contacts.push(c);
             }
         }
         let status = match d.status {

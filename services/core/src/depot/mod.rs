@@ -27,19 +27,31 @@ pub struct GeoPoint {
 }
 
 impl GeoPoint {
-    /// Checks latitude and longitude, reporting each under its own field name.
+    /// Checks a depot's latitude and longitude, reporting each under its
+    /// own field name (`location.lat_lng.latitude`, ...).
     pub fn parse(latitude: f64, longitude: f64, v: &mut Violations) -> Option<Self> {
+        Self::parse_at("location", latitude, longitude, v)
+    }
+
+    /// Checks the latitude and longitude of the place at `field`
+    /// (`destination_site`, ...), reporting `{field}.lat_lng.latitude` etc.
+    pub fn parse_at(
+        field: &str,
+        latitude: f64,
+        longitude: f64,
+        v: &mut Violations,
+    ) -> Option<Self> {
         let lat_ok = latitude.is_finite() && (3.8..=53.6).contains(&latitude);
         let lon_ok = longitude.is_finite() && (73.5..=135.1).contains(&longitude);
         if !lat_ok {
             v.add(
-                "location.lat_lng.latitude",
+                format!("{field}.lat_lng.latitude"),
                 "must be a WGS-84 latitude inside China, 3.8 to 53.6 degrees north",
             );
         }
         if !lon_ok {
             v.add(
-                "location.lat_lng.longitude",
+                format!("{field}.lat_lng.longitude"),
                 "must be a WGS-84 longitude inside China, 73.5 to 135.1 degrees east",
             );
         }
@@ -59,6 +71,21 @@ pub struct Contact {
     pub duty: String,
     /// Phone number.
     pub phone: String,
+}
+
+impl Contact {
+    /// Checks a contact at `field` (`receiver_contact`, `duty_contacts[0]`),
+    /// reporting each broken part under `{field}.name` etc.
+    pub fn parse_at(field: &str, d: &ContactDraft, v: &mut Violations) -> Option<Contact> {
+        let name = v.take(&format!("{field}.name"), crate::text::required(&d.name, 50));
+        let duty = v.take(&format!("{field}.duty"), crate::text::optional(&d.duty, 50));
+        let phone = v.take(&format!("{field}.phone"), parse_phone(&d.phone));
+        Some(Contact {
+            name: name?,
+            duty: duty?,
+            phone: phone?,
+        })
+    }
 }
 
 /// Checks a phone number: 5 to 20 characters of digits, `+`, `-`, spaces and

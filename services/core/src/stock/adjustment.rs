@@ -238,6 +238,7 @@ pub fn adjustment_transition(
                     version: 1,
                 },
                 entries: Vec::new(),
+                assets: Vec::new(),
             })
         }
         (Some(a), AdjustmentAction::Decide(d)) if a.status == ApprovalStatus::Pending => {
@@ -255,6 +256,7 @@ pub fn adjustment_transition(
                 Decision::Reject { .. } => Ok(DocPlan {
                     doc: decided(None),
                     entries: Vec::new(),
+                    assets: Vec::new(),
                 }),
                 Decision::Approve { .. } => {
                     if a.requested_by == acting.who {
@@ -281,6 +283,7 @@ pub fn adjustment_transition(
                     Ok(DocPlan {
                         doc: decided(Some(entry.id.clone())),
                         entries: vec![entry],
+                        assets: Vec::new(),
                     })
                 }
             }

@@ -1,7 +1,7 @@
 //! Documents of the ledger: what they are called, how they are named, and
 //! the decisions taken on them.
 
-use super::entry::EntryDraft;
+use super::entry::{AssetChange, EntryDraft};
 use super::error::StockError;
 use crate::request::Etag;
 use crate::time::UtcMillis;
@@ -16,14 +16,17 @@ pub enum DocKind {
     ScrapApplication,
     /// A stock count.
     StockCount,
+    /// An allocation order; owns what it reserves and carries.
+    AllocationOrder,
 }
 
 impl DocKind {
     /// Every kind.
-    pub const ALL: [DocKind; 3] = [
+    pub const ALL: [DocKind; 4] = [
         DocKind::Adjustment,
         DocKind::ScrapApplication,
         DocKind::StockCount,
+        DocKind::AllocationOrder,
     ];
 
     /// The collection in resource names (`scrapApplications/ID`).
@@ -32,6 +35,7 @@ impl DocKind {
             DocKind::Adjustment => "adjustments",
             DocKind::ScrapApplication => "scrapApplications",
             DocKind::StockCount => "stockCounts",
+            DocKind::AllocationOrder => "allocationOrders",
         }
     }
 
@@ -41,11 +45,13 @@ impl DocKind {
             DocKind::Adjustment => "adjustment",
             DocKind::ScrapApplication => "scrap application",
             DocKind::StockCount => "stock count",
+            DocKind::AllocationOrder => "allocation order",
         }
     }
 
-    /// Whether documents of this kind hold units while open, so that the
-    /// held units are theirs alone to release.
+    /// Whether documents of this kind hold units (`held`) while open, so
+    /// that the held units are theirs alone to release. Allocation orders
+    /// own what they reserve through `reserved`, which is all theirs.
     pub fn holds(self) -> bool {
         matches!(self, DocKind::ScrapApplication)
     }
@@ -298,14 +304,29 @@ impl Acting<'_> {
     }
 }
 
-/// What a document's transition does: the document as it becomes, and the
-/// entries it posts (with their asset moves). The store writes exactly this.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What a document's transition does: the document as it becomes, the
+/// entries it posts (with their asset moves), and any asset moves no entry
+/// makes. The store writes exactly this.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DocPlan<D> {
     /// The document after the transition (version already advanced).
     pub doc: D,
     /// The entries to post, in order.
     pub entries: Vec<EntryDraft>,
+    /// Asset moves without an entry (units handed over at a site, or never
+    /// arriving), after the entries.
+    pub assets: Vec<AssetChange>,
+}
+
+impl<D> DocPlan<D> {
+    /// A plan posting `entries`.
+    pub fn new(doc: D, entries: Vec<EntryDraft>) -> Self {
+        Self {
+            doc,
+            entries,
+            assets: Vec::new(),
+        }
+    }
 }
 
 /// The refusal of an action the document's state does not allow.

@@ -6,6 +6,7 @@ use super::document::DocRef;
 use super::lot::{Lot, LotId, LotNumber, SerialNumber};
 use crate::depot::DepotCode;
 use crate::item::ItemId;
+use crate::tier::Tier;
 use crate::time::UtcMillis;
 use serde::{Deserialize, Serialize};
 
@@ -36,11 +37,15 @@ pub enum EntryType {
     Recovery,
     /// The undoing of an earlier entry.
     Reversal,
+    /// Units reserved for an allocation order.
+    Reserve,
+    /// An allocation order's reservation released.
+    Unreserve,
 }
 
 impl EntryType {
     /// Every type.
-    pub const ALL: [EntryType; 12] = [
+    pub const ALL: [EntryType; 14] = [
         EntryType::Receipt,
         EntryType::Issue,
         EntryType::TransferOut,
@@ -53,6 +58,8 @@ impl EntryType {
         EntryType::Release,
         EntryType::Recovery,
         EntryType::Reversal,
+        EntryType::Reserve,
+        EntryType::Unreserve,
     ];
 
     /// Stored and wire number.
@@ -70,6 +77,8 @@ impl EntryType {
             EntryType::Release => 10,
             EntryType::Recovery => 11,
             EntryType::Reversal => 12,
+            EntryType::Reserve => 13,
+            EntryType::Unreserve => 14,
         }
     }
 
@@ -93,6 +102,8 @@ impl EntryType {
             EntryType::Release => "release",
             EntryType::Recovery => "recovery",
             EntryType::Reversal => "reversal",
+            EntryType::Reserve => "reserve",
+            EntryType::Unreserve => "unreserve",
         }
     }
 }
@@ -112,6 +123,10 @@ pub enum AssetStatus {
     Missing,
     /// Its receipt was reversed.
     Void,
+    /// On the road on an allocation order (its holder).
+    InTransit,
+    /// In the depot, reserved for an allocation order (its holder).
+    Reserved,
 }
 
 impl AssetStatus {
@@ -124,6 +139,8 @@ impl AssetStatus {
             AssetStatus::Scrapped => 4,
             AssetStatus::Missing => 5,
             AssetStatus::Void => 6,
+            AssetStatus::InTransit => 7,
+            AssetStatus::Reserved => 8,
         }
     }
 
@@ -136,6 +153,8 @@ impl AssetStatus {
             AssetStatus::Scrapped,
             AssetStatus::Missing,
             AssetStatus::Void,
+            AssetStatus::InTransit,
+            AssetStatus::Reserved,
         ]
         .into_iter()
         .find(|s| s.number() == n)
@@ -150,13 +169,21 @@ impl AssetStatus {
             AssetStatus::Scrapped => "scrapped",
             AssetStatus::Missing => "missing",
             AssetStatus::Void => "void",
+            AssetStatus::InTransit => "in transit",
+            AssetStatus::Reserved => "reserved",
         }
     }
 
     /// Whether the asset is physically in the depot (counts towards on hand).
     pub fn on_hand(self) -> bool {
-        matches!(self, AssetStatus::InStock | AssetStatus::Held)
+        matches!(
+            self,
+            AssetStatus::InStock | AssetStatus::Held | AssetStatus::Reserved
+        )
     }
+
+    /// Stored numbers of the statuses on hand, for SQL `IN` lists.
+    pub const ON_HAND_SQL: &'static str = "(1, 2, 8)";
 }
 
 /// One entry of the ledger, as stored.
@@ -222,42 +249,61 @@ impl AssetPlace {
 }
 
 /// How an entry moves the assets it names: from where (`None` for assets new
-/// to the system) to where.
+/// to the system) to where. Assets end at the entry's depot; they start at
+/// `from_depot` when that is another depot (a transfer in).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssetMove {
     /// Where each asset must be now.
     pub from: Option<AssetPlace>,
     /// Where it goes.
     pub to: AssetPlace,
+    /// The depot the assets are at now, when not the entry's own.
+    pub from_depot: Option<DepotCode>,
 }
 
-/// The asset move of an entry of `kind` with change `delta`. `holder` is the
-/// document the entry belongs to when that document holds units: a hold
-/// made for it is held by it, and only its own release or scrap moves it on.
+/// The asset move of an entry of `kind` with change `delta`, belonging to
+/// `owner`. A hold made for a document that holds units (a scrap
+/// application) is held by it, and only its own release or scrap moves it
+/// on; units an allocation order reserves or carries are the order's.
 /// Reversals are moved by [`AssetMove::undo`] of what they reverse.
 pub fn asset_transition(
     kind: EntryType,
     delta: Delta,
-    holder: Option<&DocRef>,
+    owner: Option<&DocRef>,
 ) -> Option<AssetMove> {
     use AssetStatus::*;
     let free = AssetPlace::free;
+    let holder = owner.filter(|o| o.kind.holds());
     let held = || AssetPlace {
         status: Held,
         holder: holder.cloned(),
     };
-    let mv = |from: Option<AssetPlace>, to: AssetPlace| Some(AssetMove { from, to });
+    let of_owner = |status| AssetPlace {
+        status,
+        holder: owner.cloned(),
+    };
+    let mv = |from: Option<AssetPlace>, to: AssetPlace| {
+        Some(AssetMove {
+            from,
+            to,
+            from_depot: None,
+        })
+    };
     match kind {
-        EntryType::Receipt
-        | EntryType::TransferIn
-        | EntryType::Recovery
-        | EntryType::LeaseReturn => mv(None, free(InStock)),
-        EntryType::Issue | EntryType::TransferOut | EntryType::LeaseOut => {
-            mv(Some(free(InStock)), free(Issued))
+        EntryType::Receipt | EntryType::Recovery | EntryType::LeaseReturn => {
+            mv(None, free(InStock))
         }
+        EntryType::TransferIn => mv(Some(of_owner(InTransit)), free(InStock)),
+        EntryType::TransferOut if delta.reserved < 0 => {
+            mv(Some(of_owner(Reserved)), of_owner(InTransit))
+        }
+        EntryType::TransferOut => mv(Some(free(InStock)), of_owner(InTransit)),
+        EntryType::Issue | EntryType::LeaseOut => mv(Some(free(InStock)), free(Issued)),
         EntryType::Hold => mv(Some(free(InStock)), held()),
         EntryType::Release => mv(Some(held()), free(InStock)),
         EntryType::Scrap => mv(Some(held()), free(Scrapped)),
+        EntryType::Reserve => mv(Some(free(InStock)), of_owner(Reserved)),
+        EntryType::Unreserve => mv(Some(of_owner(Reserved)), free(InStock)),
         EntryType::Adjustment if delta.on_hand < 0 && delta.held < 0 => {
             mv(Some(free(Held)), free(Missing))
         }
@@ -277,8 +323,26 @@ impl AssetMove {
                 .from
                 .clone()
                 .unwrap_or(AssetPlace::free(AssetStatus::Void)),
+            from_depot: None,
         }
     }
+}
+
+/// A move of assets that no ledger entry makes: units on the road handed
+/// over at an incident site, or written off as never arriving. The assets
+/// stay recorded at the depot they last left.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssetChange {
+    /// Item.
+    pub item: ItemId,
+    /// The depot they are recorded at.
+    pub depot: DepotCode,
+    /// Serial numbers.
+    pub serials: Vec<SerialNumber>,
+    /// Where each must be now.
+    pub from: AssetPlace,
+    /// Where it goes.
+    pub to: AssetPlace,
 }
 
 /// An entry a plan posts: everything but what the store assigns when it
@@ -315,6 +379,10 @@ pub struct EntryDraft {
     pub countersigned_by: Option<String>,
     /// The entry it reverses.
     pub reverses: Option<String>,
+    /// The tier owning the units at the entry's depot when the entry opens
+    /// the line there; `None` means the depot's own owning tier. A line
+    /// that exists keeps its owner.
+    pub line_owner: Option<Tier>,
 }
 
 impl EntryDraft {
@@ -344,7 +412,14 @@ impl EntryDraft {
             actor: None,
             countersigned_by: None,
             reverses: None,
+            line_owner: None,
         }
+    }
+
+    /// Sets the tier owning the units if the entry opens the line.
+    pub fn line_owner(mut self, tier: Tier) -> Self {
+        self.line_owner = Some(tier);
+        self
     }
 
     /// Sets the reason.
@@ -387,8 +462,15 @@ impl EntryDraft {
             self.assets = None;
             return;
         }
-        let holder = self.owner.as_ref().filter(|o| o.kind.holds());
-        self.assets = asset_transition(self.kind, self.delta, holder);
+        self.assets = asset_transition(self.kind, self.delta, self.owner.as_ref());
+    }
+
+    /// For a transfer in: the assets come from `source`, where they travel.
+    pub fn arriving_from(mut self, source: &DepotCode) -> Self {
+        if let Some(m) = self.assets.as_mut() {
+            m.from_depot = Some(source.clone());
+        }
+        self
     }
 }
 

@@ -1,7 +1,6 @@
 //! Lots, serial numbers and calendar days.
 
 use crate::item::{Item, ItemId};
-use crate::tier::Tier;
 use crate::time::UtcMillis;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -170,8 +169,6 @@ pub struct Lot {
     pub manufacturer: String,
     /// Funding source.
     pub funding: FundingSource,
-    /// Owning tier.
-    pub owning_tier: Tier,
     /// First received.
     pub created_at: UtcMillis,
 }
@@ -247,7 +244,6 @@ mod tests {
             expiry,
             manufacturer: String::new(),
             funding: FundingSource::Budget,
-            owning_tier: Tier::City,
             created_at: 0,
         }
     }

@@ -8,6 +8,7 @@ use super::error::StockError;
 use super::lot::{Lot, LotId, LotNumber, SerialNumber};
 use crate::depot::DepotCode;
 use crate::item::{Item, ItemId, Tracking};
+use crate::tier::Tier;
 use crate::violation::Violations;
 use std::collections::BTreeMap;
 
@@ -18,6 +19,8 @@ pub struct LineState {
     pub lot: Lot,
     /// Its balance at the depot.
     pub balance: Balance,
+    /// The tier owning these units here (事权).
+    pub owner: Tier,
 }
 
 /// A serialised asset as loaded from storage.

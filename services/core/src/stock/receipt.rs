@@ -203,24 +203,21 @@ fn existing_lot(r: &Receipt, item: &Item, lot: &Lot) -> Result<(), StockError> {
             format!("{f:?}"),
         ));
     }
-    if let Some(t) = r.owning_tier.filter(|t| *t != lot.owning_tier) {
-        return Err(mismatch(
-            "owning tier",
-            lot.owning_tier.to_string(),
-            t.to_string(),
-        ));
-    }
     Ok(())
 }
 
 /// Decides a receipt on the rows it touches: the depot, the item, the lot if
-/// its number exists, and which of its serial numbers are already known.
-/// `new_id` names the new lot and the entry.
+/// its number exists, the tier owning that lot's units at this depot if it
+/// has any, and which of its serial numbers are already known. Ownership
+/// lives with the holding (depot and lot): a receipt naming another owner
+/// than the holding's is refused. `new_id` names the new lot and the entry.
+#[allow(clippy::too_many_arguments)]
 pub fn plan_receipt(
     r: &Receipt,
     item: &Item,
     depot: &Depot,
     existing: Option<&Lot>,
+    line_owner: Option<Tier>,
     known_serials: &[SerialNumber],
     now: UtcMillis,
     new_id: &mut dyn FnMut() -> String,
@@ -251,12 +248,20 @@ pub fn plan_receipt(
                     .map_err(|(f, d)| StockError::Invalid(Violations::one(f, d)))?,
                 manufacturer: r.manufacturer.clone(),
                 funding: r.funding.unwrap_or(FundingSource::Budget),
-                owning_tier: r.owning_tier.unwrap_or(depot.owning_tier),
                 created_at: now,
             };
             (lot.clone(), Some(lot))
         }
     };
+    let owner = r.owning_tier.unwrap_or(depot.owning_tier);
+    if let Some(held) = line_owner.filter(|t| r.owning_tier.is_some() && *t != owner) {
+        return Err(StockError::LotMismatch {
+            lot: r.lot_number.as_str().to_string(),
+            field: "owning tier",
+            stored: held.to_string(),
+            given: owner.to_string(),
+        });
+    }
     if let Some(e) = lot.expiry.filter(|_| lot.is_expired(Day::today(now))) {
         return Err(StockError::LotExpired {
             lot: r.lot_number.as_str().to_string(),
@@ -278,7 +283,8 @@ pub fn plan_receipt(
     )
     .reason(reason)
     .paper(&r.document, &r.counterparty)
-    .serials(r.serials.clone());
+    .serials(r.serials.clone())
+    .line_owner(owner);
     Ok(ReceiptPlan { new_lot, entry })
 }
 
@@ -303,7 +309,7 @@ mod tests {
     fn a_receipt_derives_expiry_and_refuses_expired_or_mismatched_lots() {
         let water = item(1, 365);
         let r = Receipt::parse(&draft(Some((2026, 6, 1)), None), NOW).unwrap();
-        let plan = plan_receipt(&r, &water, &depot(), None, &[], NOW, &mut ids()).unwrap();
+        let plan = plan_receipt(&r, &water, &depot(), None, None, &[], NOW, &mut ids()).unwrap();
         let lot_made = plan.new_lot.unwrap();
         assert_eq!(lot_made.expiry.unwrap().date().to_string(), "2027-06-01");
         assert_eq!(plan.entry.lot, lot_made);
@@ -311,12 +317,12 @@ mod tests {
 
         let old = Receipt::parse(&draft(Some((2025, 1, 1)), None), NOW).unwrap();
         assert!(matches!(
-            plan_receipt(&old, &water, &depot(), None, &[], NOW, &mut ids()),
+            plan_receipt(&old, &water, &depot(), None, None, &[], NOW, &mut ids()),
             Err(StockError::LotExpired { .. })
         ));
         let none = Receipt::parse(&draft(None, None), NOW).unwrap();
         assert!(matches!(
-            plan_receipt(&none, &water, &depot(), None, &[], NOW, &mut ids()),
+            plan_receipt(&none, &water, &depot(), None, None, &[], NOW, &mut ids()),
             Err(StockError::Invalid(_))
         ));
         let mut existing = lot("x", Some(300));
@@ -328,6 +334,7 @@ mod tests {
                 &water,
                 &depot(),
                 Some(&existing),
+                None,
                 &[],
                 NOW,
                 &mut ids()
@@ -340,12 +347,69 @@ mod tests {
             &water,
             &depot(),
             Some(&existing),
+            Some(Tier::City),
             &[],
             NOW,
             &mut ids(),
         )
         .unwrap();
         assert_eq!(plan.new_lot, None);
+        assert_eq!(plan.entry.line_owner, Some(Tier::City));
+    }
+
+    #[test]
+    fn ownership_is_per_holding_and_a_receipt_naming_another_owner_is_refused() {
+        let water = item(1, 365);
+        let mut existing = lot("x", Some(300));
+        existing.number = LotNumber::from_stored("W-2026-01".into());
+        let mut d = draft(None, None);
+        d.owning_tier = Tier::Province.number() as i32;
+        let provincial = Receipt::parse(&d, NOW).unwrap();
+        // The same lot may be owned by the province at one depot ...
+        let plan = plan_receipt(
+            &provincial,
+            &water,
+            &depot(),
+            Some(&existing),
+            None,
+            &[],
+            NOW,
+            &mut ids(),
+        )
+        .unwrap();
+        assert_eq!(plan.entry.line_owner, Some(Tier::Province));
+        // ... but a holding the city owns does not take provincial units.
+        assert!(matches!(
+            plan_receipt(
+                &provincial,
+                &water,
+                &depot(),
+                Some(&existing),
+                Some(Tier::City),
+                &[],
+                NOW,
+                &mut ids(),
+            ),
+            Err(StockError::LotMismatch {
+                field: "owning tier",
+                ..
+            })
+        ));
+        // Without a tier named, the units join the holding as they are.
+        let plain = Receipt::parse(&draft(None, None), NOW).unwrap();
+        assert!(
+            plan_receipt(
+                &plain,
+                &water,
+                &depot(),
+                Some(&existing),
+                Some(Tier::Province),
+                &[],
+                NOW,
+                &mut ids(),
+            )
+            .is_ok()
+        );
     }
 
     #[test]

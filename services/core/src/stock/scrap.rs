@@ -289,6 +289,7 @@ fn apply(
             ..app
         },
         entries: vec![hold],
+        assets: Vec::new(),
     })
 }
 
@@ -359,6 +360,7 @@ fn decide(
             ..a.clone()
         },
         entries: vec![entry],
+        assets: Vec::new(),
     })
 }
 

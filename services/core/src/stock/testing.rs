@@ -51,7 +51,6 @@ pub fn lot(id: &str, expiry_in: Option<i64>) -> Lot {
         expiry: expiry_in.map(|d| today().plus(d)),
         manufacturer: String::new(),
         funding: FundingSource::Budget,
-        owning_tier: Tier::City,
         created_at: 0,
     }
 }
@@ -60,6 +59,7 @@ pub fn lot(id: &str, expiry_in: Option<i64>) -> Lot {
 pub fn line(id: &str, expiry_in: Option<i64>, on_hand: i64) -> LineState {
     LineState {
         lot: lot(id, expiry_in),
+        owner: Tier::City,
         balance: Balance {
             on_hand,
             ..Balance::default()

@@ -572,10 +572,14 @@ async fn lines_now(
     let mut sql = Sql::new(&format!(
         "SELECT {LOT_COLUMNS}, CAST(COALESCE(l.on_hand, 0) AS BIGINT) AS on_hand, \
          CAST(COALESCE(l.reserved, 0) AS BIGINT) AS reserved, CAST(COALESCE(l.held, 0) AS BIGINT) AS held, \
-         CAST(COALESCE(l.doc_held, 0) AS BIGINT) AS doc_held \
-         FROM lots t LEFT JOIN stock_lines l ON l.lot_id = t.id AND "
+         CAST(COALESCE(l.doc_held, 0) AS BIGINT) AS doc_held, \
+         CAST(COALESCE(l.owning_tier, d.owning_tier) AS BIGINT) AS line_owner \
+         FROM lots t JOIN depots d ON d.code = "
     ));
-    sql.push("l.depot_code = ? WHERE", Arg::Text(count.depot.to_string()));
+    sql.push(
+        "? LEFT JOIN stock_lines l ON l.lot_id = t.id AND l.depot_code = d.code WHERE",
+        Arg::Text(count.depot.to_string()),
+    );
     sql.in_list(" t.id IN ", count.lines.iter().map(|l| l.lot.0.clone()));
     let mut out = Vec::new();
     for r in sql.fetch_all(&mut *tx).await? {
@@ -587,6 +591,10 @@ async fn lines_now(
                 held: r.try_get("held")?,
                 doc_held: r.try_get("doc_held")?,
             },
+            // A lot the depot never held (found by the count) is the depot's.
+            owner: reserve_core::tier::Tier::from_number(r.try_get("line_owner")?).ok_or_else(
+                || StoreError::Corrupt(format!("stock count {}: owning tier", count.id)),
+            )?,
         });
     }
     Ok(out)

@@ -11,13 +11,13 @@ pub mod integrity;
 pub mod issue;
 pub mod ledger;
 pub mod lookup;
-mod post;
+pub(crate) mod post;
 pub mod receipt;
 pub mod report;
 pub mod reversal;
 pub(crate) mod rows;
 pub mod scrap;
-mod summary;
+pub(crate) mod summary;
 
 pub use adjustment::AdjustmentPosted;
 pub use count::CountPosted;

@@ -33,9 +33,9 @@ pub(crate) async fn post(
     for d in drafts {
         let (depot, item, lot) = (d.depot.as_str(), d.lot.item.as_str(), d.lot.id.as_str());
         if d.delta.on_hand > 0 {
-            ensure_line(tx, depot, item, lot, meta.now).await?;
+            ensure_line(tx, depot, item, lot, d.line_owner, meta.now).await?;
         }
-        let (balance, at) = apply_delta(tx, depot, lot, d.delta, meta.now).await?;
+        let (balance, owning_tier, at) = apply_delta(tx, depot, lot, d.delta, meta.now).await?;
         let mut e = LedgerEntry {
             id: d.id,
             seq: 0,
@@ -61,15 +61,24 @@ pub(crate) async fn post(
         if let Some(m) = &d.assets {
             match &m.from {
                 None => insert_assets(tx, item, lot, depot, &e.serials, &m.to, meta.now).await?,
-                Some(from) => {
-                    move_assets(tx, item, depot, &e.serials, from, &m.to, meta.now).await?
-                }
+                Some(from) => match &m.from_depot {
+                    Some(at) => {
+                        let at = at.as_str();
+                        move_assets(tx, item, at, &e.serials, from, &m.to, Some(depot), meta.now)
+                            .await?
+                    }
+                    None => {
+                        move_assets(tx, item, depot, &e.serials, from, &m.to, None, meta.now)
+                            .await?
+                    }
+                },
             }
         }
         posted.lines.push(LineView {
             depot: d.depot,
             lot: d.lot,
             balance,
+            owning_tier,
             near_expiry_days,
             updated_at: at,
         });

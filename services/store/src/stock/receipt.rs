@@ -1,7 +1,7 @@
 //! Receiving stock: load, plan (core), post, audit.
 
 use super::post::{Posted, post};
-use super::rows::{insert_lot, item_or_refuse, load_assets, load_lot_by_number, new_id};
+use super::rows::{insert_lot, item_or_refuse, load_assets, load_line, load_lot_by_number, new_id};
 use super::{rule, summary};
 use crate::db::Store;
 use crate::error::OpError;
@@ -40,6 +40,12 @@ impl Op for ReceiveOp {
         };
         let item = item_or_refuse(tx, &r.item).await?;
         let existing = load_lot_by_number(tx, r.item.as_str(), r.lot_number.as_str()).await?;
+        let line_owner = match &existing {
+            Some(lot) => load_line(tx, r.depot.as_str(), lot.id.as_str())
+                .await?
+                .map(|l| l.owning_tier),
+            None => None,
+        };
         let known: Vec<SerialNumber> = load_assets(tx, r.item.as_str(), &r.serials)
             .await?
             .into_iter()
@@ -50,6 +56,7 @@ impl Op for ReceiveOp {
             &item,
             &depot,
             existing.as_ref(),
+            line_owner,
             &known,
             meta.now,
             &mut new_id,

@@ -23,7 +23,7 @@ use std::sync::LazyLock;
 
 /// Lot columns under the alias `t`, named so they never clash in a join.
 pub(crate) const LOT_COLUMNS: &str = "t.id AS lot_id, t.item_id AS lot_item_id, t.lot_number, t.production_day, \
-     t.expiry_day, t.manufacturer, t.funding_source, t.owning_tier, t.created_at AS lot_created_at";
+     t.expiry_day, t.manufacturer, t.funding_source, t.created_at AS lot_created_at";
 
 #[derive(FromRow)]
 struct LotRow {
@@ -34,7 +34,6 @@ struct LotRow {
     expiry_day: Option<i64>,
     manufacturer: String,
     funding_source: i64,
-    owning_tier: i64,
     lot_created_at: i64,
 }
 
@@ -44,7 +43,6 @@ pub(crate) fn lot_from(row: &AnyRow) -> Result<Lot, StoreError> {
     Ok(Lot {
         funding: FundingSource::from_number(r.funding_source)
             .ok_or_else(|| corrupt("funding source"))?,
-        owning_tier: Tier::from_number(r.owning_tier).ok_or_else(|| corrupt("owning tier"))?,
         id: LotId(r.lot_id),
         item: ItemId::from_stored(r.lot_item_id),
         number: LotNumber::from_stored(r.lot_number),
@@ -65,6 +63,8 @@ pub struct LineView {
     pub lot: Lot,
     /// Its balance here.
     pub balance: Balance,
+    /// The tier owning these units here (事权).
+    pub owning_tier: Tier,
     /// The item's near-expiry window in days.
     pub near_expiry_days: i32,
     /// Last change.
@@ -72,8 +72,8 @@ pub struct LineView {
 }
 
 /// Line columns under the alias `l`.
-pub(crate) const LINE_COLUMNS: &str =
-    "l.depot_code, l.on_hand, l.reserved, l.held, l.doc_held, l.updated_at AS line_updated_at";
+pub(crate) const LINE_COLUMNS: &str = "l.depot_code, l.on_hand, l.reserved, l.held, l.doc_held, l.owning_tier AS line_owning_tier, \
+     l.updated_at AS line_updated_at";
 
 #[derive(FromRow)]
 struct LineRow {
@@ -82,10 +82,17 @@ struct LineRow {
     reserved: i64,
     held: i64,
     doc_held: i64,
+    line_owning_tier: i64,
     line_updated_at: i64,
 }
 
 impl LineRow {
+    fn owner(&self) -> Result<Tier, StoreError> {
+        Tier::from_number(self.line_owning_tier).ok_or_else(|| {
+            StoreError::Corrupt(format!("stock line at {}: owning tier", self.depot_code))
+        })
+    }
+
     fn balance(&self) -> Balance {
         Balance {
             on_hand: self.on_hand,
@@ -102,6 +109,7 @@ pub(crate) fn view_from(row: &AnyRow) -> Result<LineView, StoreError> {
     let (near,): (i64,) = (sqlx::Row::try_get(row, "near_expiry_days")?,);
     Ok(LineView {
         balance: l.balance(),
+        owning_tier: l.owner()?,
         depot: DepotCode::from_stored(l.depot_code),
         lot: lot_from(row)?,
         near_expiry_days: i32::try_from(near).unwrap_or(i32::MAX),
@@ -119,13 +127,7 @@ pub(crate) struct ItemAtDepot {
 
 impl ItemAtDepot {
     pub(crate) fn states(&self) -> Vec<LineState> {
-        self.lines
-            .iter()
-            .map(|l| LineState {
-                lot: l.lot.clone(),
-                balance: l.balance,
-            })
-            .collect()
+        self.lines.iter().map(LineView::state).collect()
     }
 }
 
@@ -180,6 +182,7 @@ pub(crate) async fn load_item_at(
         let l = LineRow::from_row(r)?;
         lines.push(LineView {
             balance: l.balance(),
+            owning_tier: l.owner()?,
             depot: DepotCode::from_stored(l.depot_code),
             lot: lot_from(r)?,
             near_expiry_days: it.near_expiry_days,
@@ -230,7 +233,7 @@ pub(crate) async fn load_line(
 pub(crate) async fn insert_lot(tx: &mut AnyConnection, lot: &Lot) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO lots (id, item_id, lot_number, production_day, expiry_day, manufacturer, funding_source, \
-         owning_tier, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(lot.id.as_str())
     .bind(lot.item.as_str())
@@ -239,29 +242,33 @@ pub(crate) async fn insert_lot(tx: &mut AnyConnection, lot: &Lot) -> Result<(), 
     .bind(lot.expiry.map(|d| d.0))
     .bind(&lot.manufacturer)
     .bind(lot.funding.number())
-    .bind(lot.owning_tier.number())
     .bind(lot.created_at)
     .execute(&mut *tx)
     .await?;
     Ok(())
 }
 
-/// Creates an empty line for a lot at a depot if there is none.
+/// Creates an empty line for a lot at a depot if there is none, owned by
+/// `owner` (the depot's own owning tier when `None`). A line that exists
+/// keeps its owner.
 pub(crate) async fn ensure_line(
     tx: &mut AnyConnection,
     depot: &str,
     item: &str,
     lot: &str,
+    owner: Option<Tier>,
     now: UtcMillis,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO stock_lines (depot_code, lot_id, item_id, on_hand, reserved, held, version, created_at, updated_at) \
-         VALUES ($1, $2, $3, 0, 0, 0, 0, $4, $4) ON CONFLICT (depot_code, lot_id) DO NOTHING",
+        "INSERT INTO stock_lines (depot_code, lot_id, item_id, on_hand, reserved, held, version, created_at, updated_at, \
+         owning_tier) SELECT $1, $2, $3, 0, 0, 0, 0, $4, $4, COALESCE($5, d.owning_tier) FROM depots d WHERE d.code = $1 \
+         ON CONFLICT (depot_code, lot_id) DO NOTHING",
     )
     .bind(depot)
     .bind(lot)
     .bind(item)
     .bind(now)
+    .bind(owner.map(Tier::number))
     .execute(&mut *tx)
     .await?;
     Ok(())
@@ -277,14 +284,14 @@ pub(crate) async fn apply_delta(
     lot: &str,
     d: Delta,
     now: UtcMillis,
-) -> Result<(Balance, UtcMillis), StoreError> {
-    let row: Option<(i64, i64, i64, i64, i64)> = sqlx::query_as(
+) -> Result<(Balance, Tier, UtcMillis), StoreError> {
+    let row: Option<(i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
         "UPDATE stock_lines SET on_hand = on_hand + $1, reserved = reserved + $2, held = held + $3, \
          doc_held = doc_held + $4, version = version + 1, updated_at = $5 \
          WHERE depot_code = $6 AND lot_id = $7 AND on_hand + $1 >= 0 AND on_hand + $1 <= $8 \
          AND reserved + $2 >= 0 AND held + $3 >= 0 AND doc_held + $4 >= 0 AND doc_held + $4 <= held + $3 \
          AND reserved + $2 + held + $3 <= on_hand + $1 \
-         RETURNING on_hand, reserved, held, doc_held, updated_at",
+         RETURNING on_hand, reserved, held, doc_held, owning_tier, updated_at",
     )
     .bind(d.on_hand)
     .bind(d.reserved)
@@ -297,13 +304,16 @@ pub(crate) async fn apply_delta(
     .fetch_optional(&mut *tx)
     .await?;
     match row {
-        Some((on_hand, reserved, held, doc_held, at)) => Ok((
+        Some((on_hand, reserved, held, doc_held, owner, at)) => Ok((
             Balance {
                 on_hand,
                 reserved,
                 held,
                 doc_held,
             },
+            Tier::from_number(owner).ok_or_else(|| {
+                StoreError::Corrupt(format!("stock line at {depot}: owning tier"))
+            })?,
             at,
         )),
         None => Err(StoreError::Conflict),
@@ -400,7 +410,8 @@ pub(crate) async fn load_assets_at(
     item: &str,
 ) -> Result<Vec<AssetState>, StoreError> {
     let rows: Vec<AssetRow> = sqlx::query_as(&format!(
-        "SELECT {ASSET_COLUMNS} FROM assets WHERE depot_code = $1 AND item_id = $2 AND status IN (1, 2)"
+        "SELECT {ASSET_COLUMNS} FROM assets WHERE depot_code = $1 AND item_id = $2 AND status IN {}",
+        AssetStatus::ON_HAND_SQL
     ))
     .bind(depot)
     .bind(item)
@@ -410,7 +421,9 @@ pub(crate) async fn load_assets_at(
 }
 
 /// Moves serials from one place to another; every one must be at `depot`
-/// in `from` (status and holder), or the line changed under the plan.
+/// in `from` (status and holder), or the line changed under the plan. With
+/// `to_depot` they end at that depot (a transfer in).
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn move_assets(
     tx: &mut AnyConnection,
     item: &str,
@@ -418,6 +431,7 @@ pub(crate) async fn move_assets(
     serials: &[SerialNumber],
     from: &AssetPlace,
     to: &AssetPlace,
+    to_depot: Option<&str>,
     now: UtcMillis,
 ) -> Result<(), StoreError> {
     if serials.is_empty() {
@@ -425,6 +439,10 @@ pub(crate) async fn move_assets(
     }
     let mut sql = Sql::new("UPDATE assets SET ");
     sql.push("status = ?", Arg::Int(to.status.number()))
+        .push(
+            ", depot_code = ?",
+            Arg::Text(to_depot.unwrap_or(depot).to_string()),
+        )
         .push(
             ", holder = ?",
             Arg::OptText(to.holder.as_ref().map(DocRef::name)),
@@ -516,6 +534,7 @@ impl LineView {
         LineState {
             lot: self.lot.clone(),
             balance: self.balance,
+            owner: self.owning_tier,
         }
     }
 }
@@ -527,8 +546,9 @@ pub(crate) async fn load_assets_in_lot(
     lot: &str,
 ) -> Result<Vec<AssetState>, StoreError> {
     let rows: Vec<AssetRow> = sqlx::query_as(&format!(
-        "SELECT {ASSET_COLUMNS} FROM assets WHERE depot_code = $1 AND lot_id = $2 AND status IN (1, 2) \
-         ORDER BY serial_number"
+        "SELECT {ASSET_COLUMNS} FROM assets WHERE depot_code = $1 AND lot_id = $2 AND status IN {} \
+         ORDER BY serial_number",
+        AssetStatus::ON_HAND_SQL
     ))
     .bind(depot)
     .bind(lot)

@@ -319,7 +319,7 @@ impl Op for DecideOp {
             &app.depot,
             &path,
             app.lot_number.as_str(),
-            line.lot.owning_tier,
+            line.owning_tier,
         )
         .map_err(|d| OpError::Rule(d.into()))?;
         let item = item_or_refuse(tx, &app.item).await?;

@@ -37,6 +37,7 @@ pub fn lines(lines: &[pb::StockLine]) {
         "held",
         "held by documents",
         "available",
+        "owner",
         "note",
     ]);
     for l in lines {
@@ -58,6 +59,7 @@ pub fn lines(lines: &[pb::StockLine]) {
             l.held.to_string(),
             l.held_by_documents.to_string(),
             l.available.to_string(),
+            tier_label(l.owning_tier),
             note,
         ]);
     }
@@ -176,7 +178,6 @@ pub fn lots(lots: &[pb::Lot]) {
         "expiry",
         "manufacturer",
         "funding",
-        "owning tier",
         "first received (Beijing)",
     ]);
     for l in lots {
@@ -187,7 +188,6 @@ pub fn lots(lots: &[pb::Lot]) {
             show_date(l.expiry_date.as_ref()),
             l.manufacturer.clone(),
             name::<pb::FundingSource>(l.funding_source),
-            tier_label(l.owning_tier),
             time(l.create_time.as_ref()),
         ]);
     }
@@ -203,7 +203,6 @@ pub fn lot(l: &pb::Lot) {
         ("expiry", show_date(l.expiry_date.as_ref())),
         ("manufacturer", or_dash(&l.manufacturer)),
         ("funding", name::<pb::FundingSource>(l.funding_source)),
-        ("owning tier", tier_label(l.owning_tier)),
         ("first received (Beijing)", time(l.create_time.as_ref())),
     ]);
 }

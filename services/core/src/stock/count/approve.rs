@@ -116,5 +116,5 @@ pub(super) fn approve(
     next.decided_at = Some(acting.now);
     next.decision_note = note.to_string();
     next.version = count.version + 1;
-    Ok(DocPlan { doc: next, entries })
+    Ok(DocPlan::new(next, entries))
 }

@@ -257,6 +257,7 @@ pub fn count_transition(
     let plain = |doc: StockCount| DocPlan {
         doc,
         entries: Vec::new(),
+        assets: Vec::new(),
     };
     if let Some(c) = current {
         acting.check_etag(DocKind::StockCount, &c.id, c.version)?;

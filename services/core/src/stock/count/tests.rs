@@ -24,6 +24,7 @@ fn state(l: &str, b: Balance) -> LineState {
     LineState {
         lot: lot(l, None),
         balance: b,
+        owner: crate::tier::Tier::City,
     }
 }
 
