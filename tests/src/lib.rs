@@ -6,8 +6,10 @@
 
 use reserve_api::auth::{Claims, KeySpec, Minter, TokenRequest, Verifier};
 use reserve_api::pb::reserve::v1 as pb;
+use reserve_api::pb::reserve::v1::allocation_service_client::AllocationServiceClient;
 use reserve_api::pb::reserve::v1::audit_service_client::AuditServiceClient;
 use reserve_api::pb::reserve::v1::catalog_service_client::CatalogServiceClient;
+use reserve_api::pb::reserve::v1::incident_service_client::IncidentServiceClient;
 use reserve_api::pb::reserve::v1::network_service_client::NetworkServiceClient;
 use reserve_api::pb::reserve::v1::stock_service_client::StockServiceClient;
 use reserve_core::authz::Role;
@@ -264,6 +266,55 @@ impl TestApp {
     /// Stock client with a token.
     pub fn stock(&self, token: &str) -> StockServiceClient<Authed> {
         StockServiceClient::new(self.authed(Some(token)))
+    }
+
+    /// Allocation client with a token.
+    pub fn allocation(&self, token: &str) -> AllocationServiceClient<Authed> {
+        AllocationServiceClient::new(self.authed(Some(token)))
+    }
+
+    /// Incident client with a token.
+    pub fn incident(&self, token: &str) -> IncidentServiceClient<Authed> {
+        IncidentServiceClient::new(self.authed(Some(token)))
+    }
+
+    /// A second server over the same database, with the same key and clock
+    /// reading: two instances behind one PostgreSQL.
+    pub async fn twin(&self) -> Twin {
+        let store = Store::connect(
+            &self.url,
+            &StoreOptions {
+                max_connections: 8,
+                acquire_timeout: Duration::from_secs(10),
+            },
+        )
+        .await
+        .unwrap();
+        let verifier =
+            Verifier::new(&KeySpec::Hs256(self.secret.clone()), ISSUER, AUDIENCE).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = oneshot::channel::<()>();
+        let app = App {
+            store: store.clone(),
+            verifier: Arc::new(verifier),
+            clock: self.clock.clone(),
+            health_interval: Duration::from_secs(3600),
+            drain_timeout: Duration::from_secs(2),
+        };
+        let handle = tokio::spawn(reserve_server::serve(app, listener, async move {
+            let _ = rx.await;
+        }));
+        let channel = Channel::from_shared(format!("http://{addr}"))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        Twin {
+            channel,
+            _shutdown: tx,
+            handle,
+        }
     }
 
     /// A depot keeper's stock client at `depot`, as user `who`.
@@ -528,6 +579,28 @@ impl Drop for TestApp {
         if let Some(h) = self.handle.take() {
             h.abort();
         }
+    }
+}
+
+/// A second server over a test app's database.
+pub struct Twin {
+    /// A plain channel to it.
+    pub channel: Channel,
+    _shutdown: oneshot::Sender<()>,
+    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Twin {
+    /// A channel to the twin sending `token`.
+    pub fn authed(&self, token: &str) -> Authed {
+        let v = MetadataValue::try_from(format!("Bearer {token}")).unwrap();
+        InterceptedService::new(self.channel.clone(), Bearer(Some(v)))
+    }
+}
+
+impl Drop for Twin {
+    fn drop(&mut self) {
+        self.handle.abort();
     }
 }
 

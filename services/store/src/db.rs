@@ -164,6 +164,23 @@ impl Store {
         &self.read
     }
 
+    /// Opens a read-only transaction that sees one snapshot of the whole
+    /// database: REPEATABLE READ on PostgreSQL, a deferred transaction on
+    /// SQLite (under WAL its snapshot is fixed by the first read). Checks
+    /// that read several tables use it so a write committing between their
+    /// statements cannot make consistent data look inconsistent.
+    pub(crate) async fn begin_snapshot(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        let mut tx = self.read.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(tx)
+    }
+
     /// Opens a write transaction. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`), so a transaction that reads before it writes can
     /// never be refused half-way by another process's write.

@@ -52,7 +52,7 @@ pub(super) async fn roll_up(
             held: r.held,
             near_expiry: r.near_expiry,
             expired: r.expired,
-            in_transit: 0,
+            in_transit: r.in_transit,
             on_lease: 0,
         };
         total.on_hand = total.on_hand.saturating_add(states.on_hand);
@@ -61,6 +61,7 @@ pub(super) async fn roll_up(
         total.held = total.held.saturating_add(states.held);
         total.near_expiry = total.near_expiry.saturating_add(states.near_expiry);
         total.expired = total.expired.saturating_add(states.expired);
+        total.in_transit = total.in_transit.saturating_add(states.in_transit);
         if let Some(t) = r.tier {
             tiers.push(pb::TierRollUp {
                 tier: tier(t),

@@ -444,6 +444,9 @@ impl From<IntegrityFigure> for pb::IntegrityFigure {
             IntegrityFigure::AssetsHeld => pb::IntegrityFigure::AssetsHeld,
             IntegrityFigure::AssetHolder => pb::IntegrityFigure::AssetHolder,
             IntegrityFigure::BalanceRules => pb::IntegrityFigure::BalanceRules,
+            IntegrityFigure::OrderReservations => pb::IntegrityFigure::OrderReservations,
+            IntegrityFigure::AssetsReserved => pb::IntegrityFigure::AssetsReserved,
+            IntegrityFigure::OrderInTransit => pb::IntegrityFigure::OrderInTransit,
         }
     }
 }

@@ -16,7 +16,7 @@ pub(super) fn approve(
     note: &str,
     new_id: &mut dyn FnMut() -> String,
 ) -> Result<DocPlan<Order>, AllocationError> {
-    let backfill = order.state == State::Dispatched;
+    let backfill = order.state != State::Submitted;
     let mut taken = Vec::new();
     if backfill {
         for source in order.sources() {

@@ -96,7 +96,8 @@ pub fn allowed(order: &Order, action: &OrderAction<'_>) -> bool {
         OrderAction::Create { .. } => false,
         OrderAction::Amend(_) | OrderAction::Submit => order.state == Draft,
         OrderAction::Approve { .. } => {
-            order.state == Submitted || (order.state == Dispatched && emergency_unapproved)
+            order.state == Submitted
+                || (matches!(order.state, Dispatched | Received) && emergency_unapproved)
         }
         OrderAction::Reject { .. } => order.state == Submitted,
         OrderAction::Dispatch(_) => {

@@ -8,6 +8,7 @@ use super::rows::{
 use super::world::{Needs, load_world};
 use crate::error::OpError;
 use crate::incident::load_incident;
+use crate::network::load_depot_for_stock;
 use crate::stock::post::post;
 use crate::stock::rows::{move_assets, new_id};
 use crate::stock::summary;
@@ -102,6 +103,11 @@ async fn check_refs(
     new: &NewOrder,
     placed: &BTreeMap<DepotCode, Placed>,
 ) -> Result<(), Fail> {
+    // Hold every depot named against closing until this commits (a share
+    // lock on PostgreSQL; closing a depot with an open order is refused).
+    for d in placed.keys() {
+        load_depot_for_stock(tx, d.as_str()).await?;
+    }
     let inactive = |d: &DepotCode, action: &'static str| {
         placed
             .get(d)

@@ -33,6 +33,9 @@ pub struct TierTotals {
     pub near_expiry: i64,
     /// Expired.
     pub expired: i64,
+    /// On the road on allocation orders to depots of this tier (or, to an
+    /// incident site, orders of command depots of this tier).
+    pub in_transit: i64,
 }
 
 /// What a roll-up sums.
@@ -116,7 +119,8 @@ impl Store {
         };
         sql.raw(" GROUP BY d.tier ORDER BY d.tier");
         let rows = sql.fetch_all(self.reader()).await?;
-        rows.iter()
+        let mut out = rows
+            .iter()
             .map(|r| {
                 Ok(TierTotals {
                     tier: Tier::from_number(r.try_get("tier")?),
@@ -127,7 +131,61 @@ impl Store {
                     held: r.try_get("held")?,
                     near_expiry: r.try_get("near_expiry")?,
                     expired: r.try_get("expired")?,
+                    in_transit: 0,
                 })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+            .map_err(StoreError::from)?;
+        for (tier, q) in self.in_transit(subtree, of).await? {
+            match out.iter_mut().find(|t| t.tier == tier) {
+                Some(t) => t.in_transit = q,
+                None => out.push(TierTotals {
+                    tier,
+                    depots: 0,
+                    on_hand: 0,
+                    available: 0,
+                    reserved: 0,
+                    held: 0,
+                    near_expiry: 0,
+                    expired: 0,
+                    in_transit: q,
+                }),
+            }
+        }
+        out.sort_by_key(|t| t.tier.map(Tier::number));
+        Ok(out)
+    }
+
+    /// Units on the road per tier of the depot they are going to (the
+    /// command depot for an incident site), within a subtree.
+    async fn in_transit(
+        &self,
+        subtree: &DepotPath,
+        of: &RollUpOf,
+    ) -> Result<Vec<(Option<Tier>, i64)>, StoreError> {
+        let mut sql = Sql::new(&format!(
+            "SELECT d.tier, {} FROM allocation_shares s JOIN allocation_orders o ON o.id = s.order_id \
+             JOIN depots d ON d.code = COALESCE(o.destination_depot_code, o.command_depot_code) \
+             JOIN items i ON i.id = s.item_id \
+             WHERE s.dispatched > s.received + s.damaged + s.rejected + s.short AND ",
+            sum(
+                "s.dispatched - s.received - s.damaged - s.rejected - s.short",
+                "in_transit"
+            ),
+        ));
+        sql.push("d.path LIKE ?", Arg::Text(format!("{}%", subtree.as_str())));
+        match of {
+            RollUpOf::Item(i) => sql.push(" AND s.item_id = ?", Arg::Text(i.to_string())),
+            RollUpOf::Category(p) => sql.push(" AND i.code LIKE ?", Arg::Text(format!("{p}%"))),
+        };
+        sql.raw(" GROUP BY d.tier");
+        let rows = sql.fetch_all(self.reader()).await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    Tier::from_number(r.try_get("tier")?),
+                    r.try_get("in_transit")?,
+                ))
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()
             .map_err(StoreError::from)
