@@ -4,6 +4,7 @@
 
 mod authority;
 mod journey;
+mod model;
 mod races;
 mod rules;
 mod transitions;
