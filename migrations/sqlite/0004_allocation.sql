@@ -51,6 +51,10 @@ CREATE TABLE incidents (
 );
 CREATE INDEX incidents_occurred ON incidents (occurred_at, id);
 
+-- Issues and orders name the incident their units went to.
+ALTER TABLE ledger_entries ADD COLUMN incident_id TEXT REFERENCES incidents (id);
+CREATE INDEX ledger_entries_incident ON ledger_entries (incident_id) WHERE incident_id IS NOT NULL;
+
 -- Readable order numbers, increasing within a year.
 CREATE TABLE allocation_numbers (
     year INTEGER PRIMARY KEY,

@@ -306,3 +306,78 @@ async fn generators_go_to_an_incident_site_and_leave_the_books_when_the_site_con
     assert_eq!(asset("GEN-1").await.status, pb::AssetStatus::Issued as i32);
     app.assert_ledger_consistent().await;
 }
+
+#[tokio::test]
+async fn what_went_to_an_incident_is_read_from_the_ledger_by_issue_and_by_order() {
+    let app = TestApp::with_demo().await;
+    stock_in(&app, ZS, QUILT, "Q-1", 1_000, &[]).await;
+    let incident = flood_incident(&app).await;
+    let mut k = app.keeper("keeper@HB-SY-ZS", ZS);
+    let issue = |incident: &str, purpose: pb::IssuePurpose| pb::IssueStockRequest {
+        request_id: rid(),
+        depot_code: ZS.into(),
+        item_id: QUILT.into(),
+        quantity: 10,
+        purpose: purpose as i32,
+        recipient: "城关镇安置点".into(),
+        incident_id: incident.into(),
+        ..Default::default()
+    };
+    let unknown = k
+        .issue_stock(issue("0193-no-such-incident", pb::IssuePurpose::Incident))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), tonic::Code::NotFound, "{unknown:?}");
+    let for_use = k
+        .issue_stock(issue(&incident, pb::IssuePurpose::Use))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        reserve_tests::violated_fields(&for_use),
+        vec!["incident_id"]
+    );
+    assert_eq!(
+        lines(&app, ZS, QUILT).await,
+        vec![("Q-1".into(), 1_000, 0, 0)]
+    );
+    k.issue_stock(issue(&incident, pb::IssuePurpose::Incident))
+        .await
+        .unwrap();
+
+    let mut disp = dispatcher(&app, "disp@ZS", ZS);
+    let o = raise(
+        &mut disp,
+        to_site(&incident, vec![line(QUILT, 50, &[(ZS, 50)])]),
+    )
+    .await;
+    submit(&mut disp, &o.id).await.unwrap();
+    approve(&mut dispatcher(&app, "chief@ZS", ZS), &o.id)
+        .await
+        .unwrap();
+    dispatch(&mut keeper(&app, ZS), &o.id, ZS).await.unwrap();
+    let went = app
+        .stock(&app.root_admin())
+        .list_ledger_entries(pb::ListLedgerEntriesRequest {
+            depot_code: "HB".into(),
+            incident_id: incident.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .entries;
+    let kinds: Vec<(i32, i64, String)> = went
+        .iter()
+        .map(|e| (e.entry_type, e.quantity, e.document.clone()))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (pb::EntryType::TransferOut as i32, -50, o.number.clone()),
+            (pb::EntryType::Reserve as i32, 0, o.number.clone()),
+            (pb::EntryType::Issue as i32, -10, String::new()),
+        ]
+    );
+    assert!(went.iter().all(|e| e.incident_id == incident));
+    app.assert_ledger_consistent().await;
+}

@@ -138,9 +138,18 @@ pub(super) async fn list_ledger(
         end_time,
         page_size: size,
         page_token,
+        incident_id,
     } = req.into_inner();
     let size = page_size(size)?;
     let item = optional_item(&item_id, "item_id")?;
+    let incident = match incident_id.trim() {
+        "" => None,
+        i => Some(
+            reserve_core::stock::document::DocId::parse(i)
+                .map_err(|e| invalid("incident_id", e))?
+                .to_string(),
+        ),
+    };
     let lot = match lot_number.trim() {
         "" => None,
         _ if item.is_none() => {
@@ -173,6 +182,7 @@ pub(super) async fn list_ledger(
         kind,
         start,
         end,
+        incident,
     };
     let page = api
         .ctx

@@ -96,6 +96,7 @@ impl From<&pb::IssueStockRequest> for IssueDraft {
             override_reserve_minimum,
             override_reason,
             occurred_time,
+            incident_id,
         } = r;
         IssueDraft {
             depot: depot_code.clone(),
@@ -110,6 +111,7 @@ impl From<&pb::IssueStockRequest> for IssueDraft {
             override_minimum: *override_reserve_minimum,
             override_reason: override_reason.clone(),
             occurred_time: instant(occurred_time.as_ref()),
+            incident: incident_id.clone(),
         }
     }
 }
@@ -511,6 +513,7 @@ pub fn entry_pb(e: &LedgerEntry) -> pb::LedgerEntry {
         reverses_entry_id: e.reverses.clone().unwrap_or_default(),
         serial_numbers: e.serials.iter().map(|s| s.to_string()).collect(),
         request_id: e.request_id.clone(),
+        incident_id: e.incident.clone().unwrap_or_default(),
     }
 }
 

@@ -9,7 +9,7 @@ use super::{
 };
 use crate::depot::DepotCode;
 use crate::request::Etag;
-use crate::stock::document::DocPlan;
+use crate::stock::document::{DocId, DocPlan};
 use crate::stock::{Delta, EntryDraft, EntryType, Lot, LotId};
 use crate::time::UtcMillis;
 
@@ -397,7 +397,9 @@ pub(crate) fn entry(
         Destination::Depot(_) => String::new(),
         Destination::Site { address, .. } => address.clone(),
     };
-    EntryDraft::new(new_id(), kind, depot, lot, delta, now).paper(&order.number, &counterparty)
+    EntryDraft::new(new_id(), kind, depot, lot, delta, now)
+        .paper(&order.number, &counterparty)
+        .for_incident(order.incident.as_ref().map(DocId::to_string))
 }
 
 /// Whether an order of this kind delivers to a depot.

@@ -227,6 +227,9 @@ pub struct LedgerEntry {
     pub serials: Vec<SerialNumber>,
     /// Request id it was recorded under.
     pub request_id: String,
+    /// The incident the units went to.
+    #[serde(default)]
+    pub incident: Option<String>,
 }
 
 /// Where a serialised asset is and, when a document holds it, which.
@@ -383,6 +386,8 @@ pub struct EntryDraft {
     /// the line there; `None` means the depot's own owning tier. A line
     /// that exists keeps its owner.
     pub line_owner: Option<Tier>,
+    /// The incident the units go to.
+    pub incident: Option<String>,
 }
 
 impl EntryDraft {
@@ -413,7 +418,14 @@ impl EntryDraft {
             countersigned_by: None,
             reverses: None,
             line_owner: None,
+            incident: None,
         }
+    }
+
+    /// Names the incident the units go to.
+    pub fn for_incident(mut self, incident: Option<String>) -> Self {
+        self.incident = incident;
+        self
     }
 
     /// Sets the tier owning the units if the entry opens the line.

@@ -2,6 +2,7 @@
 //! first out unless a lot or serial numbers are named.
 
 use super::balance::Delta;
+use super::document::DocId;
 use super::entry::{AssetPlace, AssetStatus, EntryDraft, EntryType};
 use super::error::StockError;
 use super::fields;
@@ -60,6 +61,8 @@ pub struct IssueDraft {
     pub override_reason: String,
     /// Business time as a wire timestamp (seconds, nanos).
     pub occurred_time: Option<(i64, i32)>,
+    /// Incident id, or empty.
+    pub incident: String,
 }
 
 /// An issue that passed its field rules.
@@ -87,6 +90,9 @@ pub struct Issue {
     pub override_minimum: Option<String>,
     /// Business time.
     pub occurred_at: UtcMillis,
+    /// The incident the units go to.
+    #[serde(default)]
+    pub incident: Option<DocId>,
 }
 
 impl Issue {
@@ -126,6 +132,16 @@ impl Issue {
             None
         };
         let occurred_at = fields::occurred_at(d.occurred_time, now, &mut v);
+        let incident = match d.incident.trim() {
+            "" => None,
+            i => v.take("incident_id", DocId::parse(i)),
+        };
+        if incident.is_some() && purpose == Some(IssuePurpose::Use) {
+            v.add(
+                "incident_id",
+                "is only for issues to an incident (purpose incident)",
+            );
+        }
         match (depot, item, purpose, recipient, document, reason) {
             (
                 Some(depot),
@@ -146,6 +162,7 @@ impl Issue {
                 reason,
                 override_minimum,
                 occurred_at,
+                incident,
             }),
             _ => Err(v),
         }
@@ -239,6 +256,7 @@ pub fn plan_issue(
             )
             .reason(reason.clone())
             .paper(&req.document, &req.recipient)
+            .for_incident(req.incident.as_ref().map(DocId::to_string))
             .serials(t.serials)
         })
         .collect();

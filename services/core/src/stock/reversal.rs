@@ -160,6 +160,7 @@ mod tests {
                 .map(|s| SerialNumber::from_stored(s.to_string()))
                 .collect(),
             request_id: "r".into(),
+            incident: None,
         }
     }
 

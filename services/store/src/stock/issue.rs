@@ -36,6 +36,16 @@ impl Op for IssueOp {
     async fn apply(&self, tx: &mut AnyConnection, meta: &WriteMeta) -> Applied<Posted, StockError> {
         let req = &self.issue;
         keeper_at(&meta.actor, &req.depot).map_err(|d| OpError::Rule(d.into()))?;
+        if let Some(i) = &req.incident
+            && crate::incident::load_incident(tx, i.as_str())
+                .await?
+                .is_none()
+        {
+            return rule(StockError::DocumentNotFound {
+                kind: "incidents",
+                id: i.to_string(),
+            });
+        }
         let mut at = load_item_at(tx, req.depot.as_str(), req.item.as_str()).await?;
         let Some(item) = at.item.clone() else {
             return rule(StockError::ItemNotFound(req.item.to_string()));

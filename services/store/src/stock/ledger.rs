@@ -15,7 +15,7 @@ use sqlx::{AnyConnection, FromRow};
 
 const ENTRY_COLUMNS: &str = "e.seq, e.id, e.entry_type, e.depot_code, e.item_id, e.lot_id, t.lot_number, \
      e.quantity, e.held_delta, e.reserved_delta, e.doc_held_delta, e.reason, e.document, e.owner, e.counterparty, \
-     e.occurred_at, e.recorded_at, e.actor, e.countersigned_by, e.reverses_id, e.request_id, e.serials";
+     e.occurred_at, e.recorded_at, e.actor, e.countersigned_by, e.reverses_id, e.request_id, e.serials, e.incident_id";
 
 #[derive(FromRow)]
 struct EntryRow {
@@ -41,6 +41,7 @@ struct EntryRow {
     reverses_id: Option<String>,
     request_id: String,
     serials: String,
+    incident_id: Option<String>,
 }
 
 fn entry_from(row: &AnyRow) -> Result<LedgerEntry, StoreError> {
@@ -78,6 +79,7 @@ fn entry_from(row: &AnyRow) -> Result<LedgerEntry, StoreError> {
         countersigned_by: r.countersigned_by,
         reverses: r.reverses_id,
         request_id: r.request_id,
+        incident: r.incident_id,
     })
 }
 
@@ -109,6 +111,8 @@ pub struct LedgerFilter {
     pub start: Option<UtcMillis>,
     /// Happened before.
     pub end: Option<UtcMillis>,
+    /// Only entries for this incident.
+    pub incident: Option<String>,
 }
 
 impl Store {
@@ -127,13 +131,14 @@ impl Store {
         token: &str,
     ) -> Result<Page<LedgerEntry>, OpError<StockError>> {
         let filters = format!(
-            "sub={};i={:?};l={:?};k={:?};s={:?};e={:?}",
+            "sub={};i={:?};l={:?};k={:?};s={:?};e={:?};inc={:?}",
             f.subtree.as_str(),
             f.item,
             f.lot,
             f.kind.map(|k| k.number()),
             f.start,
-            f.end
+            f.end,
+            f.incident
         );
         let before: Option<i64> = page::decode(token, &filters).map_err(OpError::Invalid)?;
         let mut sql = Sql::new(&format!(
@@ -158,6 +163,9 @@ impl Store {
         }
         if let Some(e) = f.end {
             sql.push(" AND e.occurred_at < ?", Arg::Int(e));
+        }
+        if let Some(i) = &f.incident {
+            sql.push(" AND e.incident_id = ?", Arg::Text(i.clone()));
         }
         if let Some(b) = before {
             sql.push(" AND e.seq < ?", Arg::Int(b));

@@ -56,6 +56,7 @@ pub(crate) async fn post(
             reverses: d.reverses,
             serials: d.serials,
             request_id: meta.request_id.as_str().to_string(),
+            incident: d.incident,
         };
         e.seq = insert_entry(tx, &e).await?;
         if let Some(m) = &d.assets {

@@ -328,8 +328,8 @@ pub(crate) async fn insert_entry(
     let (seq,): (i64,) = sqlx::query_as(
         "INSERT INTO ledger_entries (id, entry_type, depot_code, item_id, lot_id, quantity, held_delta, \
          reserved_delta, doc_held_delta, reason, document, owner, counterparty, occurred_at, recorded_at, actor, \
-         countersigned_by, reverses_id, request_id, serials) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
+         countersigned_by, reverses_id, request_id, serials, incident_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
          RETURNING seq",
     )
     .bind(&e.id)
@@ -352,6 +352,7 @@ pub(crate) async fn insert_entry(
     .bind(e.reverses.clone())
     .bind(&e.request_id)
     .bind(serde_json::to_string(&e.serials)?)
+    .bind(e.incident.clone())
     .fetch_one(&mut *tx)
     .await?;
     Ok(seq)

@@ -31,6 +31,9 @@ pub struct LedgerArgs {
     /// whole day.
     #[arg(long, value_parser = when::until)]
     until: Option<prost_types::Timestamp>,
+    /// Only entries for this incident (its id): what went to it.
+    #[arg(long)]
+    incident: Option<String>,
     #[command(flatten)]
     limit: LimitArg,
 }
@@ -45,6 +48,7 @@ pub async fn list(x: &mut Ctx, a: LedgerArgs) -> anyhow::Result<()> {
         end_time: a.until,
         page_size: 0,
         page_token: String::new(),
+        incident_id: a.incident.unwrap_or_default(),
     };
     let c = x.c.clone();
     let got = paging::fetch(a.limit, |page_token, page_size| {

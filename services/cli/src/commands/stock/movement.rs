@@ -81,6 +81,9 @@ pub struct IssueArgs {
     /// The incident or user the stock goes to.
     #[arg(long = "to")]
     recipient: String,
+    /// The recorded incident it goes to (its id), for purpose incident.
+    #[arg(long)]
+    incident: Option<String>,
     /// Document number.
     #[arg(long, default_value = "")]
     document: String,
@@ -194,6 +197,7 @@ pub async fn issue(x: &mut Ctx, a: IssueArgs) -> anyhow::Result<()> {
             override_reserve_minimum: a.override_minimum.is_some(),
             override_reason: a.override_minimum.unwrap_or_default(),
             occurred_time: a.occurred,
+            incident_id: a.incident.unwrap_or_default(),
         })
         .await?
         .into_inner();
