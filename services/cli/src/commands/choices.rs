@@ -202,6 +202,10 @@ choice! {
         Recovery => Recovery,
         /// The reversal of an earlier entry.
         Reversal => Reversal,
+        /// Units reserved for an approved allocation order.
+        Reserve => Reserve,
+        /// An allocation order's reservation released.
+        Unreserve => Unreserve,
     }
 }
 
