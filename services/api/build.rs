@@ -4,7 +4,7 @@
 use prost::Message;
 use std::path::PathBuf;
 
-const PROTOS: [&str; 7] = [
+const PROTOS: [&str; 10] = [
     "reserve/v1/common.proto",
     "reserve/v1/network.proto",
     "reserve/v1/catalog.proto",
@@ -12,6 +12,9 @@ const PROTOS: [&str; 7] = [
     "reserve/v1/stock.proto",
     "reserve/v1/incident.proto",
     "reserve/v1/allocation.proto",
+    "reserve/v1/enterprise.proto",
+    "reserve/v1/sourcing.proto",
+    "reserve/v1/events.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

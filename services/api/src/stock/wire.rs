@@ -386,6 +386,7 @@ impl From<FundingSource> for pb::FundingSource {
             FundingSource::Budget => pb::FundingSource::Budget,
             FundingSource::Donation => pb::FundingSource::Donation,
             FundingSource::Requisition => pb::FundingSource::Requisition,
+            FundingSource::Agreement => pb::FundingSource::Agreement,
         }
     }
 }

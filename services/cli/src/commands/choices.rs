@@ -137,6 +137,8 @@ choice! {
         Donation => Donation,
         /// Requisitioned property taken into stock.
         Requisition => Requisition,
+        /// Delivered by a company under an agreement.
+        Agreement => Agreement,
     }
 }
 

@@ -118,6 +118,8 @@ pub enum FundingSource {
     Donation,
     /// Requisitioned property.
     Requisition,
+    /// Delivered by a company under an agreement or capacity reserve.
+    Agreement,
 }
 
 impl FundingSource {
@@ -127,6 +129,7 @@ impl FundingSource {
             FundingSource::Budget => 1,
             FundingSource::Donation => 2,
             FundingSource::Requisition => 3,
+            FundingSource::Agreement => 4,
         }
     }
 
@@ -136,6 +139,7 @@ impl FundingSource {
             1 => Some(FundingSource::Budget),
             2 => Some(FundingSource::Donation),
             3 => Some(FundingSource::Requisition),
+            4 => Some(FundingSource::Agreement),
             _ => None,
         }
     }

@@ -94,8 +94,14 @@ impl Receipt {
             0 => None,
             n => v.take(
                 "funding_source",
-                FundingSource::from_number(i64::from(n))
-                    .ok_or_else(|| format!("{n} is not a funding source")),
+                match FundingSource::from_number(i64::from(n)) {
+                    Some(FundingSource::Agreement) => Err(
+                        "agreement deliveries are received against their call-off (ReceiveCallOff)"
+                            .to_string(),
+                    ),
+                    Some(f) => Ok(f),
+                    None => Err(format!("{n} is not a funding source")),
+                },
             ),
         };
         let owning_tier = match d.owning_tier {
