@@ -585,3 +585,176 @@ async fn a_decision_that_cannot_find_its_units_is_refused_at_once_not_retried_as
     assert_eq!(line(&mut k, "quilt-cotton", "Q1").await, (10, 0, 10));
     app.stop().await.unwrap();
 }
+
+/// Proposes an adjustment as `k` and, if that is accepted, approves it as `b`.
+async fn adjust(
+    k: &mut Stock,
+    b: &mut Stock,
+    depot: &str,
+    item: &str,
+    lot: &str,
+    qty: i64,
+    serials: &[&str],
+) -> Result<pb::LedgerEntry, tonic::Status> {
+    let adj = k
+        .create_adjustment(pb::CreateAdjustmentRequest {
+            request_id: rid(),
+            depot_code: depot.into(),
+            item_id: item.into(),
+            lot_number: lot.into(),
+            quantity: qty,
+            serial_numbers: serials.iter().map(|s| s.to_string()).collect(),
+            reason: "盘点差异".into(),
+        })
+        .await?
+        .into_inner()
+        .adjustment
+        .unwrap();
+    Ok(b.approve_adjustment(pb::ApproveAdjustmentRequest {
+        request_id: rid(),
+        adjustment_id: adj.id,
+        note: "复核".into(),
+        etag: adj.etag,
+    })
+    .await?
+    .into_inner()
+    .entry
+    .unwrap())
+}
+
+/// (status, depot, lot number) of a generator.
+async fn asset(k: &mut Stock, serial: &str) -> (pb::AssetStatus, String, String) {
+    let a = k
+        .get_asset(pb::GetAssetRequest {
+            item_id: "generator-5kw".into(),
+            serial_number: serial.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .asset
+        .unwrap();
+    (
+        pb::AssetStatus::try_from(a.status).unwrap(),
+        a.depot_code,
+        a.lot_number,
+    )
+}
+
+#[tokio::test]
+async fn a_unit_written_off_or_voided_comes_back_on_the_books_when_found_or_received() {
+    use pb::AssetStatus::{InStock, Missing, Void};
+    let app = TestApp::with_demo().await;
+    let mut a = app.keeper("keeper-a", ZS);
+    let mut b = app.keeper("keeper-b", ZS);
+    let g = "generator-5kw";
+    receive(&mut a, g, "G1", 0, &["G-1", "G-2", "G-4"]).await;
+    // G-1 written off by a count, G-2 by an adjustment, G-3 voided by the
+    // reversal of its receipt.
+    let count = open_count(&mut a, &[g]).await;
+    record(&mut a, &count.id, g, "G1", 0, &["G-2", "G-4"]).await;
+    submit(&mut a, &count.id).await;
+    approve(&mut b, &count.id).await.unwrap();
+    adjust(&mut a, &mut b, ZS, g, "G1", -1, &["G-2"])
+        .await
+        .unwrap();
+    let r = receive(&mut a, g, "G1", 0, &["G-3"]).await;
+    a.reverse_entry(pb::ReverseEntryRequest {
+        request_id: rid(),
+        entry_id: r.id,
+        reason: "录错".into(),
+    })
+    .await
+    .unwrap();
+    assert_eq!(asset(&mut a, "G-1").await.0, Missing);
+    assert_eq!(asset(&mut a, "G-2").await.0, Missing);
+    assert_eq!(asset(&mut a, "G-3").await.0, Void);
+    assert_eq!(line(&mut a, g, "G1").await, (1, 0, 1));
+
+    // G-1 turns up behind the shelf: a found adjustment takes it back.
+    let e = adjust(&mut a, &mut b, ZS, g, "G1", 1, &["G-1"])
+        .await
+        .unwrap();
+    assert_eq!((e.quantity, e.serial_numbers), (1, vec!["G-1".to_string()]));
+    assert_eq!(
+        asset(&mut a, "G-1").await,
+        (InStock, ZS.into(), "G1".into())
+    );
+    // G-2 is seen in the next count.
+    let count = open_count(&mut a, &[g]).await;
+    record(&mut a, &count.id, g, "G1", 0, &["G-1", "G-2", "G-4"]).await;
+    let got = a
+        .get_stock_count(pb::GetStockCountRequest {
+            count_id: count.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .count
+        .unwrap();
+    assert_eq!(got.lines[0].found_serial_numbers, vec!["G-2".to_string()]);
+    assert_eq!(got.lines[0].variance, 1);
+    submit(&mut a, &count.id).await;
+    let done = approve(&mut b, &count.id).await.unwrap();
+    assert_eq!(done.entries.len(), 1);
+    assert_eq!(done.entries[0].quantity, 1);
+    assert_eq!(done.entries[0].serial_numbers, vec!["G-2".to_string()]);
+    assert_eq!(asset(&mut a, "G-2").await.0, InStock);
+    // G-3 arrives again, in another lot.
+    let e = receive(&mut a, g, "G2", 0, &["G-3"]).await;
+    assert_eq!(e.serial_numbers, vec!["G-3".to_string()]);
+    assert_eq!(
+        asset(&mut a, "G-3").await,
+        (InStock, ZS.into(), "G2".into())
+    );
+    assert_eq!(line(&mut a, g, "G1").await, (3, 0, 3));
+    assert_eq!(line(&mut a, g, "G2").await, (1, 0, 1));
+
+    // A unit still on the books is refused as before.
+    let err = a
+        .receive_stock(pb::ReceiveStockRequest {
+            request_id: rid(),
+            depot_code: ZS.into(),
+            item_id: g.into(),
+            lot_number: "G1".into(),
+            expiry_date: date(2031, 1, 1),
+            serial_numbers: vec!["G-4".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&err).as_deref(), Some("SERIAL_EXISTS"));
+    let err = adjust(&mut a, &mut b, ZS, g, "G1", 1, &["G-4"])
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&err).as_deref(), Some("SERIAL_EXISTS"));
+    // So is a unit written off at another depot.
+    adjust(&mut a, &mut b, ZS, g, "G1", -1, &["G-4"])
+        .await
+        .unwrap();
+    let fx = "HB-SY-FX";
+    let mut c = app.keeper("keeper-c", fx);
+    let mut d = app.keeper("keeper-d", fx);
+    let err = adjust(&mut c, &mut d, fx, g, "G1", 1, &["G-4"])
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&err).as_deref(), Some("SERIAL_EXISTS"));
+    let count = open_count(&mut a, &[g]).await;
+    let err = a
+        .record_count_lines(pb::RecordCountLinesRequest {
+            etag: String::new(),
+            request_id: rid(),
+            count_id: count.id.clone(),
+            lines: vec![pb::CountedLine {
+                item_id: g.into(),
+                lot_number: "G2".into(),
+                counted: 0,
+                serial_numbers: vec!["G-1".into()],
+            }],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&err).as_deref(), Some("SERIAL_NOT_AVAILABLE"));
+    app.assert_ledger_consistent().await;
+    app.stop().await.unwrap();
+}

@@ -148,7 +148,8 @@ pub enum AdjustmentAction<'a> {
 }
 
 /// Checks that the change still fits the world now: missing serials in
-/// stock here, found serials unknown, a balance that stays sound.
+/// stock here, found serials unknown or allowed back on the books here, a
+/// balance that stays sound.
 fn check_change(
     depot: &DepotCode,
     lot_number: &LotNumber,
@@ -188,7 +189,9 @@ fn check_change(
                 }
             }
         }
-    } else if let Some(a) = w.assets.first() {
+    } else if let Some(a) = w.assets.iter().find(|a| !a.may_enter(depot)) {
+        // A found unit is new to the system, or one the books wrote off
+        // here or voided: it comes back in this lot.
         return Err(StockError::SerialExists(a.serial.to_string()));
     }
     let delta = Delta::on_hand(quantity);
@@ -465,6 +468,75 @@ mod tests {
             ),
             Err(StockError::StaleEtag { .. })
         ));
+    }
+
+    #[test]
+    fn a_found_unit_written_off_here_or_voided_comes_back_and_others_are_refused() {
+        use crate::stock::pick::AssetState;
+        let (it, d, l) = (item(2, 0), depot(), line("a", None, 1));
+        let asset = |depot: &str, status| AssetState {
+            serial: SerialNumber::from_stored("G1".into()),
+            lot: LotId("b".into()),
+            depot: DepotCode::from_stored(depot.into()),
+            status,
+            holder: None,
+        };
+        let found = NewAdjustment {
+            quantity: 1,
+            serials: vec![SerialNumber::from_stored("G1".into())],
+            ..propose(1)
+        };
+        let plan = |a: AssetState| {
+            let assets = [a];
+            let w = AdjustmentWorld {
+                item: &it,
+                depot: &d,
+                lot: &l.lot,
+                line: Some(&l),
+                assets: &assets,
+            };
+            let doc = adjustment_transition(
+                None,
+                AdjustmentAction::Propose(&found, "A1"),
+                acting("k1"),
+                &w,
+                &mut ids(),
+            )?
+            .doc;
+            let approve = Decision::Approve {
+                note: String::new(),
+            };
+            adjustment_transition(
+                Some(&doc),
+                AdjustmentAction::Decide(&approve),
+                acting("k2"),
+                &w,
+                &mut ids(),
+            )
+        };
+        for back in [
+            asset("HB-SY", AssetStatus::Missing),
+            asset("HB-SY-ZS", AssetStatus::Void),
+        ] {
+            let e = plan(back).unwrap().entries.remove(0);
+            assert_eq!(e.delta, Delta::on_hand(1));
+            let m = e.assets.unwrap();
+            assert_eq!(
+                (m.from, m.to),
+                (None, AssetPlace::free(AssetStatus::InStock))
+            );
+        }
+        for still in [
+            asset("HB-SY-ZS", AssetStatus::Missing),
+            asset("HB-SY", AssetStatus::InStock),
+            asset("HB-SY", AssetStatus::Issued),
+            asset("HB-SY", AssetStatus::Scrapped),
+        ] {
+            assert_eq!(
+                plan(still).unwrap_err(),
+                StockError::SerialExists("G1".into())
+            );
+        }
     }
 
     #[test]

@@ -221,11 +221,13 @@ impl AssetPlace {
     }
 }
 
-/// How an entry moves the assets it names: from where (`None` for assets new
-/// to the system) to where.
+/// How an entry moves the assets it names: from where (`None` for assets
+/// entering the books) to where.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssetMove {
-    /// Where each asset must be now.
+    /// Where each asset must be now; `None` for assets entering the books at
+    /// the entry's depot and lot: new to the system, or known and allowed
+    /// back ([`super::pick::AssetState::may_enter`]: missing there, or void).
     pub from: Option<AssetPlace>,
     /// Where it goes.
     pub to: AssetPlace,
@@ -269,7 +271,7 @@ pub fn asset_transition(
 
 impl AssetMove {
     /// The move that undoes this one: assets go back where they were, and
-    /// assets that were new become void.
+    /// assets that entered the books become void.
     pub fn undo(&self) -> AssetMove {
         AssetMove {
             from: Some(self.to.clone()),

@@ -5,7 +5,7 @@ use super::entry::{EntryDraft, EntryType};
 use super::error::StockError;
 use super::fields;
 use super::lot::{Day, FundingSource, Lot, LotId, LotNumber, SerialNumber, derive_expiry};
-use super::pick::tracking_rule;
+use super::pick::{AssetState, tracking_rule};
 use crate::depot::{Depot, DepotCode, DepotStatus};
 use crate::item::{Item, ItemId};
 use crate::text;
@@ -214,14 +214,16 @@ fn existing_lot(r: &Receipt, item: &Item, lot: &Lot) -> Result<(), StockError> {
 }
 
 /// Decides a receipt on the rows it touches: the depot, the item, the lot if
-/// its number exists, and which of its serial numbers are already known.
-/// `new_id` names the new lot and the entry.
+/// its number exists, and the assets its serial numbers already name. A
+/// known unit is received again only if it may come back on the books here
+/// (written off as missing here, or void); it comes back in the receipt's
+/// lot. `new_id` names the new lot and the entry.
 pub fn plan_receipt(
     r: &Receipt,
     item: &Item,
     depot: &Depot,
     existing: Option<&Lot>,
-    known_serials: &[SerialNumber],
+    known: &[AssetState],
     now: UtcMillis,
     new_id: &mut dyn FnMut() -> String,
 ) -> Result<ReceiptPlan, StockError> {
@@ -233,8 +235,8 @@ pub fn plan_receipt(
         });
     }
     tracking_rule(item, &r.serials)?;
-    if let Some(s) = known_serials.first() {
-        return Err(StockError::SerialExists(s.to_string()));
+    if let Some(a) = known.iter().find(|a| !a.may_enter(&depot.code)) {
+        return Err(StockError::SerialExists(a.serial.to_string()));
     }
     let (lot, new_lot) = match existing {
         Some(lot) => {
@@ -346,6 +348,54 @@ mod tests {
         )
         .unwrap();
         assert_eq!(plan.new_lot, None);
+    }
+
+    #[test]
+    fn a_unit_written_off_here_or_voided_is_received_again_into_the_receipt_lot() {
+        use crate::stock::entry::{AssetPlace, AssetStatus};
+        let generator = item(2, 0);
+        let asset = |depot: &str, status| AssetState {
+            serial: SerialNumber::from_stored("G1".into()),
+            lot: LotId("old".into()),
+            depot: DepotCode::from_stored(depot.into()),
+            status,
+            holder: None,
+        };
+        let r = Receipt::parse(
+            &ReceiptDraft {
+                quantity: 0,
+                serials: vec!["G1".into()],
+                ..draft(None, Some((2030, 1, 1)))
+            },
+            NOW,
+        )
+        .unwrap();
+        for back in [
+            asset("HB-SY", AssetStatus::Missing),
+            asset("HB-SY", AssetStatus::Void),
+            asset("HB-SY-ZS", AssetStatus::Void),
+        ] {
+            let plan =
+                plan_receipt(&r, &generator, &depot(), None, &[back], NOW, &mut ids()).unwrap();
+            let m = plan.entry.assets.unwrap();
+            assert_eq!(
+                (m.from, m.to),
+                (None, AssetPlace::free(AssetStatus::InStock))
+            );
+            assert_eq!(plan.entry.lot.id, plan.new_lot.unwrap().id);
+        }
+        for still in [
+            asset("HB-SY-ZS", AssetStatus::Missing),
+            asset("HB-SY", AssetStatus::InStock),
+            asset("HB-SY", AssetStatus::Held),
+            asset("HB-SY", AssetStatus::Issued),
+            asset("HB-SY", AssetStatus::Scrapped),
+        ] {
+            assert_eq!(
+                plan_receipt(&r, &generator, &depot(), None, &[still], NOW, &mut ids()),
+                Err(StockError::SerialExists("G1".into()))
+            );
+        }
     }
 
     #[test]

@@ -456,7 +456,18 @@ impl Op for RecordOp {
                 .map(|l| l.balance)
                 .unwrap_or_default();
             let assets = if item.tracking == Tracking::Serial {
-                load_assets_in_lot(tx, count.depot.as_str(), lot.id.as_str()).await?
+                // On hand in the lot here, and whatever the seen serial
+                // numbers name elsewhere (a unit found again).
+                let mut assets =
+                    load_assets_in_lot(tx, count.depot.as_str(), lot.id.as_str()).await?;
+                let elsewhere: Vec<SerialNumber> = c
+                    .serials
+                    .iter()
+                    .filter(|s| !assets.iter().any(|a| &a.serial == *s))
+                    .cloned()
+                    .collect();
+                assets.extend(load_assets(tx, c.item.as_str(), &elsewhere).await?);
+                assets
             } else {
                 Vec::new()
             };
@@ -615,7 +626,9 @@ impl Op for ApproveOp {
         let lines = lines_now(tx, &count).await?;
         let mut assets = Vec::new();
         for l in count.lines.iter().filter(|l| l.serial) {
-            assets.extend(load_assets(tx, l.item.as_str(), &l.missing()).await?);
+            let mut serials = l.missing();
+            serials.extend(l.found());
+            assets.extend(load_assets(tx, l.item.as_str(), &serials).await?);
         }
         let plan = count_transition(
             Some(&count),

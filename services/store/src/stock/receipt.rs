@@ -8,8 +8,8 @@ use crate::error::OpError;
 use crate::network::load_depot_for_stock;
 use crate::write::{Applied, Op, WriteMeta, Written};
 use reserve_core::authz::stock::keeper_at;
+use reserve_core::stock::StockError;
 use reserve_core::stock::receipt::{Receipt, plan_receipt};
-use reserve_core::stock::{SerialNumber, StockError};
 use serde_json::json;
 use sqlx::AnyConnection;
 
@@ -40,11 +40,7 @@ impl Op for ReceiveOp {
         };
         let item = item_or_refuse(tx, &r.item).await?;
         let existing = load_lot_by_number(tx, r.item.as_str(), r.lot_number.as_str()).await?;
-        let known: Vec<SerialNumber> = load_assets(tx, r.item.as_str(), &r.serials)
-            .await?
-            .into_iter()
-            .map(|a| a.serial)
-            .collect();
+        let known = load_assets(tx, r.item.as_str(), &r.serials).await?;
         let plan = plan_receipt(
             r,
             &item,

@@ -58,6 +58,17 @@ pub(super) fn approve(
             };
             let in_stock = still(AssetPlace::free(AssetStatus::InStock));
             let held = still(AssetPlace::free(AssetStatus::Held));
+            // Found at recording and still off the books: the ones that came
+            // back since were posted by their own movement.
+            let found: Vec<SerialNumber> = line
+                .found()
+                .into_iter()
+                .filter(|s| {
+                    assets
+                        .iter()
+                        .any(|a| &a.serial == s && a.may_enter(&count.depot))
+                })
+                .collect();
             if !in_stock.is_empty() {
                 posts.push((Delta::on_hand(-(in_stock.len() as i64)), in_stock));
             }
@@ -71,6 +82,9 @@ pub(super) fn approve(
                     },
                     held,
                 ));
+            }
+            if !found.is_empty() {
+                posts.push((Delta::on_hand(found.len() as i64), found));
             }
         } else if let Some(v) = line.variance().filter(|v| *v != 0) {
             posts.push((Delta::on_hand(v), Vec::new()));

@@ -2,7 +2,8 @@
 //! that each mean "on the shelf when recorded", a second person's approval,
 //! and per line counted minus on hand at recording posted as an adjustment,
 //! so movements before and after the recording are neither lost nor counted
-//! twice. Units a document holds count as present and held.
+//! twice. Units a document holds count as present and held; units seen that
+//! the books had written off here, or voided, come back in stock.
 
 mod approve;
 mod draft;
@@ -117,11 +118,26 @@ impl CountLine {
             .collect()
     }
 
+    /// Assets seen that were off the books at recording (written off as
+    /// missing here, or void): taken back in stock on approval.
+    pub fn found(&self) -> Vec<SerialNumber> {
+        let known: BTreeSet<&SerialNumber> = self
+            .serials_at_record
+            .iter()
+            .chain(&self.held_by_documents)
+            .collect();
+        self.counted_serials
+            .iter()
+            .filter(|s| !known.contains(s))
+            .cloned()
+            .collect()
+    }
+
     /// Counted minus on hand at recording, once recorded.
     pub fn variance(&self) -> Option<i64> {
         let counted = self.counted?;
         if self.serial {
-            Some(-(self.missing().len() as i64))
+            Some(self.found().len() as i64 - self.missing().len() as i64)
         } else {
             Some(counted - self.on_hand_at_record.unwrap_or(self.expected))
         }
@@ -203,7 +219,8 @@ pub struct AtRecord {
     pub tracking: Tracking,
     /// Its balance at the depot now (zero if it has no line).
     pub balance: Balance,
-    /// Its assets at the depot that are on hand (in stock or held).
+    /// Its assets at the depot that are on hand (in stock or held), and the
+    /// assets the counted serial numbers name, wherever they are.
     pub assets: Vec<AssetState>,
 }
 
@@ -223,7 +240,8 @@ pub enum CountAction<'a> {
         /// Every lot of the count with its balance at the depot now (zero
         /// where it has no line).
         lines: &'a [LineState],
-        /// Assets of the count's serial lines, wherever they are now.
+        /// Assets of the count's serial lines missing or found at
+        /// recording, wherever they are now.
         assets: &'a [AssetState],
     },
     /// Cancel.

@@ -344,3 +344,114 @@ fn counted_lines_name_their_fields() {
         ]
     );
 }
+
+#[test]
+fn a_unit_seen_that_the_books_wrote_off_here_or_voided_comes_back_on_approval() {
+    let s = |x: &str| SerialNumber::from_stored(x.into());
+    let asset = |x: &str, lot: &str, depot: &str, status| AssetState {
+        serial: s(x),
+        lot: LotId(lot.into()),
+        depot: DepotCode::from_stored(depot.into()),
+        status,
+        holder: None,
+    };
+    let c = opened(&[]);
+    let seen = |serials: &[&str]| Counted {
+        item: ItemId::from_stored("water".into()),
+        lot_number: LotNumber::from_stored("Ng".into()),
+        counted: serials.len() as i64,
+        serials: serials.iter().map(|x| s(x)).collect(),
+    };
+    let rec = |assets: Vec<AssetState>| AtRecord {
+        lot: lot("g", None),
+        tracking: Tracking::Serial,
+        balance: bal(1),
+        assets,
+    };
+    let world = vec![
+        asset("G1", "g", "HB-SY", AssetStatus::InStock),
+        // Written off here from another lot, voided at another depot.
+        asset("G5", "x", "HB-SY", AssetStatus::Missing),
+        asset("G6", "g", "HB-SY-ZS", AssetStatus::Void),
+        asset("G7", "g", "HB-SY", AssetStatus::Issued),
+        asset("G8", "g", "HB-SY-ZS", AssetStatus::Missing),
+    ];
+    for refused in ["G7", "G8", "G9"] {
+        let err = run(
+            &c,
+            CountAction::Record(&[seen(&["G1", refused])], &[rec(world.clone())]),
+            "k1",
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, StockError::SerialNotAvailable { serial, .. } if serial == refused),
+            "{err:?}"
+        );
+    }
+    let c = run(
+        &c,
+        CountAction::Record(&[seen(&["G1", "G5", "G6"])], &[rec(world)]),
+        "k1",
+    )
+    .unwrap()
+    .doc;
+    let l = &c.lines[0];
+    assert_eq!(l.found(), vec![s("G5"), s("G6")]);
+    assert_eq!((l.counted, l.variance()), (Some(3), Some(2)));
+    let c = run(&c, CountAction::Submit, "k1").unwrap().doc;
+    // G6 was received at HB-SY-ZS since: only G5 comes back here.
+    let now = vec![
+        asset("G5", "x", "HB-SY", AssetStatus::Missing),
+        asset("G6", "g", "HB-SY-ZS", AssetStatus::InStock),
+    ];
+    let p = run(
+        &c,
+        CountAction::Approve {
+            note: "",
+            lines: &[state("g", bal(1))],
+            assets: &now,
+        },
+        "k2",
+    )
+    .unwrap();
+    assert_eq!(p.entries.len(), 1);
+    assert_eq!(p.entries[0].serials, vec![s("G5")]);
+    assert_eq!(p.entries[0].delta, Delta::on_hand(1));
+    assert_eq!(p.entries[0].assets.as_ref().unwrap().from, None);
+    assert_eq!(p.doc.lines[0].posted_variance, Some(1));
+}
+
+#[test]
+fn a_found_unit_is_counted_in_one_lot_only() {
+    let s = |x: &str| SerialNumber::from_stored(x.into());
+    let c = opened(&[]);
+    let missing = AssetState {
+        serial: s("G5"),
+        lot: LotId("g".into()),
+        depot: DepotCode::from_stored("HB-SY".into()),
+        status: AssetStatus::Missing,
+        holder: None,
+    };
+    let line = |l: &str| Counted {
+        item: ItemId::from_stored("water".into()),
+        lot_number: LotNumber::from_stored(format!("N{l}")),
+        counted: 1,
+        serials: vec![s("G5")],
+    };
+    let rec = |l: &str| AtRecord {
+        lot: lot(l, None),
+        tracking: Tracking::Serial,
+        balance: bal(0),
+        assets: vec![missing.clone()],
+    };
+    let err = run(
+        &c,
+        CountAction::Record(&[line("g"), line("h")], &[rec("g"), rec("h")]),
+        "k1",
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, StockError::Invalid(v) if v.as_slice()[0].field == "lines[1].serial_numbers"),
+        "{err:?}"
+    );
+}
