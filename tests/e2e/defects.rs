@@ -4,7 +4,7 @@
 use reserve_api::pb::reserve::v1 as pb;
 use reserve_api::pb::reserve::v1::stock_service_client::StockServiceClient;
 use reserve_core::authz::Role;
-use reserve_tests::{Authed, TestApp, date, reason, rid, violated_fields};
+use reserve_tests::{Authed, TestApp, date, depot, reason, rid, violated_fields};
 use tonic::Code;
 
 type Stock = StockServiceClient<Authed>;
@@ -756,5 +756,181 @@ async fn a_unit_written_off_or_voided_comes_back_on_the_books_when_found_or_rece
         .unwrap_err();
     assert_eq!(reason(&err).as_deref(), Some("SERIAL_NOT_AVAILABLE"));
     app.assert_ledger_consistent().await;
+    app.stop().await.unwrap();
+}
+
+fn status_mask() -> Option<prost_types::FieldMask> {
+    Some(prost_types::FieldMask {
+        paths: vec!["status".into()],
+    })
+}
+
+/// A township point of its own under 竹山县, with a keeper.
+async fn new_point(app: &TestApp, code: &str, division: &str) -> Stock {
+    app.network(&app.root_admin())
+        .create_depot(pb::CreateDepotRequest {
+            request_id: rid(),
+            depot: Some(depot(code, pb::Tier::Township, ZS, division)),
+        })
+        .await
+        .unwrap();
+    app.keeper(&format!("keeper@{code}"), code)
+}
+
+async fn close(app: &TestApp, code: &str) -> Result<(), tonic::Status> {
+    app.network(&app.root_admin())
+        .close_depot(pb::CloseDepotRequest {
+            request_id: rid(),
+            code: code.into(),
+            etag: String::new(),
+            reason: "撤并".into(),
+        })
+        .await
+        .map(|_| ())
+}
+
+#[tokio::test]
+async fn reversing_an_issue_does_not_bring_stock_back_into_a_depot_that_closed() {
+    let app = TestApp::with_demo().await;
+    let code = "HB-SY-ZS-C1";
+    let mut k = new_point(&app, code, "420323951").await;
+    k.receive_stock(pb::ReceiveStockRequest {
+        request_id: rid(),
+        depot_code: code.into(),
+        item_id: "tent-36m2".into(),
+        lot_number: "T1".into(),
+        quantity: 5,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let issued = k
+        .issue_stock(pb::IssueStockRequest {
+            request_id: rid(),
+            depot_code: code.into(),
+            item_id: "tent-36m2".into(),
+            quantity: 5,
+            purpose: pb::IssuePurpose::Incident as i32,
+            recipient: "竹山县洪涝".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .entries
+        .remove(0);
+    // Empty now, so the point closes.
+    close(&app, code).await.unwrap();
+    let err = k
+        .reverse_entry(pb::ReverseEntryRequest {
+            request_id: rid(),
+            entry_id: issued.id,
+            reason: "录错".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+    assert_eq!(reason(&err).as_deref(), Some("DEPOT_NOT_ACTIVE"));
+    let on_hand: i64 = app
+        .stock(&app.root_admin())
+        .list_stock(pb::ListStockRequest {
+            depot_code: code.into(),
+            include_empty: true,
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .lines
+        .iter()
+        .map(|l| l.on_hand)
+        .sum();
+    assert_eq!(on_hand, 0, "a closed depot holds nothing");
+    app.assert_ledger_consistent().await;
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_count_takes_units_in_only_while_its_depot_is_active() {
+    let app = TestApp::with_demo().await;
+    let mut a = app.keeper("keeper-a", ZS);
+    let mut b = app.keeper("keeper-b", ZS);
+    receive(&mut a, "quilt-cotton", "Q1", 10, &[]).await;
+    let count = open_count(&mut a, &["quilt-cotton"]).await;
+    record(&mut a, &count.id, "quilt-cotton", "Q1", 12, &[]).await;
+    submit(&mut a, &count.id).await;
+    let set_status = |status: pb::DepotStatus| {
+        let mut net = app.network(&app.root_admin());
+        async move {
+            net.update_depot(pb::UpdateDepotRequest {
+                request_id: rid(),
+                depot: Some(pb::Depot {
+                    code: ZS.into(),
+                    status: status as i32,
+                    ..Default::default()
+                }),
+                update_mask: status_mask(),
+            })
+            .await
+            .unwrap();
+        }
+    };
+    set_status(pb::DepotStatus::Suspended).await;
+    let err = approve(&mut b, &count.id).await.unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+    assert_eq!(reason(&err).as_deref(), Some("DEPOT_NOT_ACTIVE"));
+    assert_eq!(line(&mut a, "quilt-cotton", "Q1").await.0, 10);
+    set_status(pb::DepotStatus::Active).await;
+    approve(&mut b, &count.id).await.unwrap();
+    assert_eq!(line(&mut a, "quilt-cotton", "Q1").await.0, 12);
+    app.assert_ledger_consistent().await;
+    app.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_count_never_stays_open_in_a_depot_that_closed() {
+    let app = TestApp::with_demo().await;
+    for round in 0..8 {
+        let code = format!("HB-SY-ZS-K{round}");
+        let mut k = new_point(&app, &code, &format!("42032396{round}")).await;
+        let (c1, c2) = (code.clone(), code.clone());
+        let open = tokio::spawn(async move {
+            k.open_stock_count(pb::OpenStockCountRequest {
+                request_id: rid(),
+                depot_code: c1,
+                ..Default::default()
+            })
+            .await
+            .map(|_| ())
+        });
+        let closing = {
+            let mut net = app.network(&app.root_admin());
+            tokio::spawn(async move {
+                net.close_depot(pb::CloseDepotRequest {
+                    request_id: rid(),
+                    code: c2,
+                    etag: String::new(),
+                    reason: "撤并".into(),
+                })
+                .await
+                .map(|_| ())
+            })
+        };
+        let (opened, closed) = (open.await.unwrap(), closing.await.unwrap());
+        match (&opened, &closed) {
+            (Ok(()), Err(s)) => {
+                assert_eq!(
+                    reason(s).as_deref(),
+                    Some("DEPOT_HAS_OPEN_DOCUMENTS"),
+                    "{s:?}"
+                )
+            }
+            (Err(s), Ok(())) => {
+                assert_eq!(reason(s).as_deref(), Some("DEPOT_NOT_ACTIVE"), "{s:?}")
+            }
+            _ => panic!("round {round}: open {opened:?}, close {closed:?}"),
+        }
+    }
     app.stop().await.unwrap();
 }

@@ -10,7 +10,7 @@ use super::{rule, summary};
 use crate::catalog::load_item;
 use crate::db::Store;
 use crate::error::{OpError, StoreError};
-use crate::network::{load_depot, load_scope_and_path};
+use crate::network::{load_depot_for_stock, load_scope_and_path};
 use crate::sql::{Arg, Sql};
 use crate::write::{Applied, Op, WriteMeta, Written};
 use reserve_core::authz::stock::{countersigner, keeper_at};
@@ -350,7 +350,10 @@ impl Op for OpenOp {
     ) -> Applied<StockCount, StockError> {
         let n = &self.new;
         keeper_at(&meta.actor, &n.depot).map_err(|d| OpError::Rule(d.into()))?;
-        let Some(depot) = load_depot(tx, n.depot.as_str()).await? else {
+        // Shared with every write that brings stock in: a depot closing
+        // meanwhile waits for this count to open (and then sees it) or has
+        // closed before it is read.
+        let Some(depot) = load_depot_for_stock(tx, n.depot.as_str()).await? else {
             return rule(StockError::DepotNotFound(n.depot.to_string()));
         };
         if depot.status == DepotStatus::Closed {
@@ -623,6 +626,9 @@ impl Op for ApproveOp {
             &path,
         )
         .map_err(|d| OpError::Rule(d.into()))?;
+        let Some(depot) = load_depot_for_stock(tx, count.depot.as_str()).await? else {
+            return rule(StockError::DepotNotFound(count.depot.to_string()));
+        };
         let lines = lines_now(tx, &count).await?;
         let mut assets = Vec::new();
         for l in count.lines.iter().filter(|l| l.serial) {
@@ -634,6 +640,7 @@ impl Op for ApproveOp {
             Some(&count),
             CountAction::Approve {
                 note: &self.note,
+                depot: &depot,
                 lines: &lines,
                 assets: &assets,
             },

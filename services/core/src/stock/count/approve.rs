@@ -2,6 +2,7 @@
 //! recording posted as an adjustment on the balance as it is now.
 
 use super::{CountStatus, StockCount};
+use crate::depot::{Depot, DepotStatus};
 use crate::stock::balance::{Breach, Delta};
 use crate::stock::document::{Acting, DocPlan};
 use crate::stock::entry::{AssetPlace, AssetStatus, EntryDraft, EntryType};
@@ -12,6 +13,7 @@ use crate::stock::pick::{AssetState, LineState};
 pub(super) fn approve(
     count: &StockCount,
     note: &str,
+    depot: &Depot,
     lines: &[LineState],
     assets: &[AssetState],
     acting: Acting<'_>,
@@ -88,6 +90,14 @@ pub(super) fn approve(
             }
         } else if let Some(v) = line.variance().filter(|v| *v != 0) {
             posts.push((Delta::on_hand(v), Vec::new()));
+        }
+        // Units found come in only while the depot is active.
+        if depot.status != DepotStatus::Active && posts.iter().any(|(d, _)| d.on_hand > 0) {
+            return Err(StockError::DepotNotActive {
+                depot: depot.code.to_string(),
+                status: depot.status.name(),
+                action: "take in units a count found",
+            });
         }
         let mut after = balance;
         for (delta, _) in &posts {

@@ -18,7 +18,7 @@ use super::document::{Acting, DocKind, DocPlan, DocRef, invalid_transition};
 use super::error::StockError;
 use super::lot::{Lot, LotId, LotNumber, SerialNumber};
 use super::pick::{AssetState, LineState};
-use crate::depot::DepotCode;
+use crate::depot::{Depot, DepotCode};
 use crate::item::{ItemId, Tracking};
 use crate::time::UtcMillis;
 use serde::{Deserialize, Serialize};
@@ -233,10 +233,13 @@ pub enum CountAction<'a> {
     Record(&'a [Counted], &'a [AtRecord]),
     /// Submit for approval.
     Submit,
-    /// Approve, with the balances and (serial lines) the assets as they are now.
+    /// Approve, with the depot, the balances and (serial lines) the assets
+    /// as they are now.
     Approve {
         /// Note.
         note: &'a str,
+        /// The depot: a variance that brings units in needs it active.
+        depot: &'a Depot,
         /// Every lot of the count with its balance at the depot now (zero
         /// where it has no line).
         lines: &'a [LineState],
@@ -291,10 +294,11 @@ pub fn count_transition(
             Some((c, CountStatus::Submitted)),
             CountAction::Approve {
                 note,
+                depot,
                 lines,
                 assets,
             },
-        ) => approve::approve(c, note, lines, assets, acting, new_id),
+        ) => approve::approve(c, note, depot, lines, assets, acting, new_id),
         (Some((c, CountStatus::Open | CountStatus::Submitted)), CountAction::Cancel { reason }) => {
             Ok(plain(StockCount {
                 status: CountStatus::Cancelled,

@@ -1,9 +1,10 @@
 //! One test per rule of counts.
 
 use super::*;
+use crate::depot::DepotStatus;
 use crate::stock::balance::Delta;
 use crate::stock::entry::AssetStatus;
-use crate::stock::testing::{NOW, ids, lot};
+use crate::stock::testing::{NOW, depot, ids, lot};
 
 fn acting(who: &str) -> Acting<'_> {
     Acting {
@@ -95,6 +96,7 @@ fn the_variance_is_counted_minus_on_hand_at_recording_whatever_moved_around_it()
         &c,
         CountAction::Approve {
             note: "",
+            depot: &depot(),
             lines: &[state("a", bal(70))],
             assets: &[],
         },
@@ -118,6 +120,7 @@ fn the_variance_is_counted_minus_on_hand_at_recording_whatever_moved_around_it()
         &c,
         CountAction::Approve {
             note: "",
+            depot: &depot(),
             lines: &[state("a", bal(63))],
             assets: &[],
         },
@@ -144,6 +147,7 @@ fn nobody_who_recorded_or_submitted_approves() {
     let c = run(&c, CountAction::Submit, "k2").unwrap().doc;
     let approve = CountAction::Approve {
         note: "",
+        depot: &depot(),
         lines: &[state("a", bal(10))],
         assets: &[],
     };
@@ -230,6 +234,7 @@ fn assets_a_document_holds_are_present_and_assets_gone_since_are_not_missing() {
         &c,
         CountAction::Approve {
             note: "",
+            depot: &depot(),
             lines: &[state(
                 "g",
                 Balance {
@@ -278,6 +283,7 @@ fn a_variance_that_no_longer_fits_refuses_the_whole_approval_and_states_are_enfo
             &c,
             CountAction::Approve {
                 note: "",
+                depot: &depot(),
                 lines: &[],
                 assets: &[]
             },
@@ -290,6 +296,7 @@ fn a_variance_that_no_longer_fits_refuses_the_whole_approval_and_states_are_enfo
         &c,
         CountAction::Approve {
             note: "",
+            depot: &depot(),
             lines: &[state("a", bal(10)), state("b", bal(5))],
             assets: &[],
         },
@@ -408,6 +415,7 @@ fn a_unit_seen_that_the_books_wrote_off_here_or_voided_comes_back_on_approval() 
         &c,
         CountAction::Approve {
             note: "",
+            depot: &depot(),
             lines: &[state("g", bal(1))],
             assets: &now,
         },
@@ -454,4 +462,65 @@ fn a_found_unit_is_counted_in_one_lot_only() {
         matches!(&err, StockError::Invalid(v) if v.as_slice()[0].field == "lines[1].serial_numbers"),
         "{err:?}"
     );
+}
+
+#[test]
+fn a_count_takes_units_in_only_while_its_depot_is_active_and_writes_off_any_time() {
+    let c = opened(&[("a", 10), ("b", 10)]);
+    let c = run(
+        &c,
+        CountAction::Record(
+            &[counted("a", 12), counted("b", 9)],
+            &[at("a", 10), at("b", 10)],
+        ),
+        "k1",
+    )
+    .unwrap()
+    .doc;
+    let c = run(&c, CountAction::Submit, "k1").unwrap().doc;
+    let lines = [state("a", bal(10)), state("b", bal(10))];
+    for status in [DepotStatus::Suspended, DepotStatus::Closed] {
+        let d = crate::depot::Depot { status, ..depot() };
+        let err = run(
+            &c,
+            CountAction::Approve {
+                note: "",
+                depot: &d,
+                lines: &lines,
+                assets: &[],
+            },
+            "k2",
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, StockError::DepotNotActive { .. }),
+            "{status:?}: {err:?}"
+        );
+    }
+    // A shortage is written off whatever the depot's status.
+    let c = opened(&[("b", 10)]);
+    let c = run(
+        &c,
+        CountAction::Record(&[counted("b", 9)], &[at("b", 10)]),
+        "k1",
+    )
+    .unwrap()
+    .doc;
+    let c = run(&c, CountAction::Submit, "k1").unwrap().doc;
+    let d = crate::depot::Depot {
+        status: DepotStatus::Suspended,
+        ..depot()
+    };
+    let p = run(
+        &c,
+        CountAction::Approve {
+            note: "",
+            depot: &d,
+            lines: &[state("b", bal(10))],
+            assets: &[],
+        },
+        "k2",
+    )
+    .unwrap();
+    assert_eq!(p.entries[0].delta, Delta::on_hand(-1));
 }
