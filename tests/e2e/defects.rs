@@ -934,3 +934,71 @@ async fn a_count_never_stays_open_in_a_depot_that_closed() {
     }
     app.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_count_or_an_adjustment_writes_off_missing_units_held_by_no_document() {
+    let app = TestApp::with_demo().await;
+    let mut a = app.keeper("keeper-a", ZS);
+    let mut b = app.keeper("keeper-b", ZS);
+    let q = "quilt-cotton";
+    // Ten quilts in quarantine; four of them are gone when counted.
+    receive(&mut a, q, "Q1", 10, &[]).await;
+    a.hold_stock(hold(q, "Q1", 10, &[])).await.unwrap();
+    let count = open_count(&mut a, &[q]).await;
+    record(&mut a, &count.id, q, "Q1", 6, &[]).await;
+    submit(&mut a, &count.id).await;
+    let done = approve(&mut b, &count.id).await.unwrap();
+    let e = &done.entries[0];
+    assert_eq!((e.quantity, e.held_delta), (-4, -4));
+    assert_eq!(line(&mut a, q, "Q1").await, (6, 6, 0));
+    // Four more written off by an adjustment.
+    let e = adjust(&mut a, &mut b, ZS, q, "Q1", -4, &[]).await.unwrap();
+    assert_eq!((e.quantity, e.held_delta), (-4, -4));
+    assert_eq!(line(&mut a, q, "Q1").await, (2, 2, 0));
+
+    // Units a scrap application holds are present: never written off.
+    receive(&mut a, q, "Q2", 5, &[]).await;
+    a.create_scrap_application(scrap(q, "Q2", 2, &[]))
+        .await
+        .unwrap();
+    a.hold_stock(hold(q, "Q2", 3, &[])).await.unwrap();
+    let count = open_count(&mut a, &[q]).await;
+    record(&mut a, &count.id, q, "Q2", 1, &[]).await;
+    record(&mut a, &count.id, q, "Q1", 2, &[]).await;
+    submit(&mut a, &count.id).await;
+    let err = approve(&mut b, &count.id).await.unwrap_err();
+    assert_eq!(
+        reason(&err).as_deref(),
+        Some("VARIANCE_CONFLICT"),
+        "{err:?}"
+    );
+    a.cancel_stock_count(pb::CancelStockCountRequest {
+        request_id: rid(),
+        count_id: count.id,
+        reason: "重盘".into(),
+        etag: String::new(),
+    })
+    .await
+    .unwrap();
+    let count = open_count(&mut a, &[q]).await;
+    record(&mut a, &count.id, q, "Q2", 2, &[]).await;
+    record(&mut a, &count.id, q, "Q1", 2, &[]).await;
+    submit(&mut a, &count.id).await;
+    let done = approve(&mut b, &count.id).await.unwrap();
+    let e = &done.entries[0];
+    assert_eq!(
+        (e.quantity, e.held_delta, e.held_by_documents_delta),
+        (-3, -3, 0)
+    );
+    assert_eq!(line(&mut a, q, "Q2").await, (2, 2, 0));
+    let err = adjust(&mut a, &mut b, ZS, q, "Q2", -1, &[])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        reason(&err).as_deref(),
+        Some("INSUFFICIENT_STOCK"),
+        "{err:?}"
+    );
+    app.assert_ledger_consistent().await;
+    app.stop().await.unwrap();
+}

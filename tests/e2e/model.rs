@@ -739,7 +739,8 @@ impl World {
             .await;
         self.operations += 1;
         let refusal = if serials.is_empty() {
-            (l.on + q < l.held).then_some("INSUFFICIENT_STOCK")
+            // Free units first, then holds no document owns.
+            (l.on + q < l.doc).then_some("INSUFFICIENT_STOCK")
         } else if q < 0 {
             let a = &self.model.assets[&serials[0]];
             (!(a.depot == depot && a.status == Status::InStock && a.lot == lot))
@@ -1077,10 +1078,12 @@ impl World {
         })
         .await
         .unwrap();
+        // A shortage takes free units, then holds no document owns.
         let fits = lot_variances.iter().all(|(lot, v)| {
             let l = self.model.line(depot, lot);
-            l.on + v >= l.held
+            l.on + v >= l.doc
         });
+        let from_held = |l: Line, v: i64| -(-v - (l.on - l.held)).clamp(0, l.held - l.doc);
         let r = self
             .second(depot)
             .approve_stock_count(pb::ApproveStockCountRequest {
@@ -1112,7 +1115,10 @@ impl World {
         let mut want: Vec<(String, i64, i64, Vec<String>)> = lot_variances
             .iter()
             .filter(|(_, v)| **v != 0)
-            .map(|(l, v)| (l.clone(), *v, 0, Vec::new()))
+            .map(|(l, v)| {
+                let held = from_held(self.model.line(depot, l), *v);
+                (l.clone(), *v, held, Vec::new())
+            })
             .collect();
         for (lot, (free, seen)) in &seen_at_record {
             let missing: Vec<&String> = free.difference(seen).collect();

@@ -194,8 +194,17 @@ fn check_change(
         // here or voided: it comes back in this lot.
         return Err(StockError::SerialExists(a.serial.to_string()));
     }
-    let delta = Delta::on_hand(quantity);
     let balance = w.line.map(|l| l.balance).unwrap_or_default();
+    // Units written off by quantity are free ones first, then ones held by
+    // no document; named serial numbers are the in-stock units named.
+    let (delta, available) = if quantity < 0 && serials.is_empty() {
+        (
+            balance.write_off(quantity.saturating_neg()),
+            balance.writable_off(),
+        )
+    } else {
+        (Delta::on_hand(quantity), balance.free())
+    };
     match balance.check(delta) {
         Ok(_) => Ok(delta),
         Err(Breach::TooLarge) => Err(StockError::BalanceLimit(lot_number.as_str().to_string())),
@@ -204,7 +213,7 @@ fn check_change(
             item: w.item.id.to_string(),
             lot: format!(" lot {}", lot_number.as_str()),
             requested: quantity.saturating_neg(),
-            available: balance.free(),
+            available,
         }),
     }
 }
@@ -537,6 +546,59 @@ mod tests {
                 StockError::SerialExists("G1".into())
             );
         }
+    }
+
+    #[test]
+    fn a_write_off_takes_free_units_then_holds_no_document_owns() {
+        let (it, d) = (item(1, 0), depot());
+        let mut l = line("a", None, 10);
+        // All ten held, two of them by a scrap application.
+        l.balance.held = 10;
+        l.balance.doc_held = 2;
+        let w = AdjustmentWorld {
+            item: &it,
+            depot: &d,
+            lot: &l.lot,
+            line: Some(&l),
+            assets: &[],
+        };
+        let decide = |q: i64| {
+            let a = adjustment_transition(
+                None,
+                AdjustmentAction::Propose(&propose(q), "A1"),
+                acting("k1"),
+                &w,
+                &mut ids(),
+            )?
+            .doc;
+            let approve = Decision::Approve {
+                note: String::new(),
+            };
+            adjustment_transition(
+                Some(&a),
+                AdjustmentAction::Decide(&approve),
+                acting("k2"),
+                &w,
+                &mut ids(),
+            )
+        };
+        let p = decide(-8).unwrap();
+        assert_eq!(
+            p.entries[0].delta,
+            Delta {
+                on_hand: -8,
+                held: -8,
+                ..Delta::default()
+            }
+        );
+        assert!(matches!(
+            decide(-9),
+            Err(StockError::InsufficientStock {
+                requested: 9,
+                available: 8,
+                ..
+            })
+        ));
     }
 
     #[test]

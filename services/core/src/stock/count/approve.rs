@@ -89,7 +89,14 @@ pub(super) fn approve(
                 posts.push((Delta::on_hand(found.len() as i64), found));
             }
         } else if let Some(v) = line.variance().filter(|v| *v != 0) {
-            posts.push((Delta::on_hand(v), Vec::new()));
+            // Missing units are free ones first, then ones held by no
+            // document (the damaged corner); a document's units are present.
+            let delta = if v < 0 {
+                balance.write_off(-v)
+            } else {
+                Delta::on_hand(v)
+            };
+            posts.push((delta, Vec::new()));
         }
         // Units found come in only while the depot is active.
         if depot.status != DepotStatus::Active && posts.iter().any(|(d, _)| d.on_hand > 0) {

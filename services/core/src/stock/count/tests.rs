@@ -524,3 +524,55 @@ fn a_count_takes_units_in_only_while_its_depot_is_active_and_writes_off_any_time
     .unwrap();
     assert_eq!(p.entries[0].delta, Delta::on_hand(-1));
 }
+
+#[test]
+fn a_shortage_is_written_off_from_free_units_then_from_holds_no_document_owns() {
+    // 10 on hand; 7 held, 2 of them by a scrap application; 3 free.
+    let held = Balance {
+        on_hand: 10,
+        reserved: 0,
+        held: 7,
+        doc_held: 2,
+    };
+    let approve_with = |counted_now: i64| {
+        let c = opened(&[("a", 10)]);
+        let c = run(
+            &c,
+            CountAction::Record(&[counted("a", counted_now)], &[at("a", 10)]),
+            "k1",
+        )
+        .unwrap()
+        .doc;
+        let c = run(&c, CountAction::Submit, "k1").unwrap().doc;
+        run(
+            &c,
+            CountAction::Approve {
+                note: "",
+                depot: &depot(),
+                lines: &[state("a", held)],
+                assets: &[],
+            },
+            "k2",
+        )
+    };
+    // 4 missing: the 3 free ones and 1 held by no document.
+    let p = approve_with(6).unwrap();
+    assert_eq!(
+        p.entries[0].delta,
+        Delta {
+            on_hand: -4,
+            held: -1,
+            ..Delta::default()
+        }
+    );
+    assert_eq!(p.doc.lines[0].posted_variance, Some(-4));
+    // 8 missing: every unit no document holds.
+    let p = approve_with(2).unwrap();
+    let after = held.apply(p.entries[0].delta).unwrap();
+    assert_eq!((after.on_hand, after.held, after.doc_held), (2, 2, 2));
+    // 9 missing would take a unit the application holds.
+    assert!(matches!(
+        approve_with(1),
+        Err(StockError::VarianceConflict { variance: -9, .. })
+    ));
+}
