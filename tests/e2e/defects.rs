@@ -1002,3 +1002,80 @@ async fn a_count_or_an_adjustment_writes_off_missing_units_held_by_no_document()
     app.assert_ledger_consistent().await;
     app.stop().await.unwrap();
 }
+
+async fn receive_dated(
+    k: &mut Stock,
+    lot: &str,
+    production: Option<(i32, i32, i32)>,
+    expiry: Option<(i32, i32, i32)>,
+    qty: i64,
+) -> Result<pb::LedgerEntry, tonic::Status> {
+    let day = |d: Option<(i32, i32, i32)>| d.and_then(|(y, m, d)| date(y, m, d));
+    Ok(k.receive_stock(pb::ReceiveStockRequest {
+        request_id: rid(),
+        depot_code: ZS.into(),
+        item_id: "quilt-cotton".into(),
+        lot_number: lot.into(),
+        production_date: day(production),
+        expiry_date: day(expiry),
+        quantity: qty,
+        ..Default::default()
+    })
+    .await?
+    .into_inner()
+    .entry
+    .unwrap())
+}
+
+#[tokio::test]
+async fn a_receipt_into_an_existing_lot_may_give_only_its_production_date() {
+    let app = TestApp::with_demo().await;
+    let mut k = app.keeper("keeper-zs", ZS);
+    let q = "quilt-cotton";
+    // The first delivery note gave the expiry explicitly, not production
+    // date plus the item's shelf life.
+    receive_dated(&mut k, "QP", Some((2026, 1, 1)), Some((2028, 6, 30)), 10)
+        .await
+        .unwrap();
+    // The second names the lot by its production date only.
+    receive_dated(&mut k, "QP", Some((2026, 1, 1)), None, 5)
+        .await
+        .unwrap();
+    assert_eq!(line(&mut k, q, "QP").await.0, 15);
+    // A lot whose expiry was derived, received again after the shelf life changed.
+    receive_dated(&mut k, "QS", Some((2026, 3, 1)), None, 4)
+        .await
+        .unwrap();
+    app.catalog(&app.root_admin())
+        .update_item(pb::UpdateItemRequest {
+            request_id: rid(),
+            item: Some(pb::Item {
+                id: q.into(),
+                shelf_life_days: 1095,
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["shelf_life_days".into()],
+            }),
+        })
+        .await
+        .unwrap();
+    receive_dated(&mut k, "QS", Some((2026, 3, 1)), None, 4)
+        .await
+        .unwrap();
+    assert_eq!(line(&mut k, q, "QS").await.0, 8);
+    // Dates the receipt gives that differ from the lot's are still refused.
+    for (production, expiry) in [
+        (Some((2026, 2, 1)), None),
+        (None, Some((2029, 1, 1))),
+        (Some((2026, 1, 1)), Some((2029, 1, 1))),
+    ] {
+        let err = receive_dated(&mut k, "QP", production, expiry, 1)
+            .await
+            .unwrap_err();
+        assert_eq!(reason(&err).as_deref(), Some("LOT_MISMATCH"), "{err:?}");
+    }
+    assert_eq!(line(&mut k, q, "QP").await.0, 15);
+    app.assert_ledger_consistent().await;
+    app.stop().await.unwrap();
+}

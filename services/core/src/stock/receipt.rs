@@ -163,8 +163,12 @@ fn show_day(d: Option<Day>) -> String {
         .unwrap_or_else(|| "none".into())
 }
 
-/// Checks a receipt into a lot that already exists against what the lot says.
-fn existing_lot(r: &Receipt, item: &Item, lot: &Lot) -> Result<(), StockError> {
+/// Checks a receipt into a lot that already exists against what the lot
+/// says: each date the receipt gives must be the lot's. An expiry is never
+/// derived here: the lot's may have been given explicitly, or the item's
+/// shelf life changed since, and the label's production date still names
+/// the same lot.
+fn existing_lot(r: &Receipt, lot: &Lot) -> Result<(), StockError> {
     let mismatch = |field: &'static str, stored: String, given: String| StockError::LotMismatch {
         lot: r.lot_number.as_str().to_string(),
         field,
@@ -178,16 +182,12 @@ fn existing_lot(r: &Receipt, item: &Item, lot: &Lot) -> Result<(), StockError> {
             show_day(r.production),
         ));
     }
-    if r.expiry.is_some() || r.production.is_some() {
-        let expiry = derive_expiry(item, r.production.or(lot.production), r.expiry)
-            .map_err(|(f, d)| StockError::Invalid(Violations::one(f, d)))?;
-        if expiry != lot.expiry {
-            return Err(mismatch(
-                "expiry date",
-                show_day(lot.expiry),
-                show_day(expiry),
-            ));
-        }
+    if r.expiry.is_some() && r.expiry != lot.expiry {
+        return Err(mismatch(
+            "expiry date",
+            show_day(lot.expiry),
+            show_day(r.expiry),
+        ));
     }
     if !r.manufacturer.is_empty() && r.manufacturer != lot.manufacturer {
         return Err(mismatch(
@@ -240,7 +240,7 @@ pub fn plan_receipt(
     }
     let (lot, new_lot) = match existing {
         Some(lot) => {
-            existing_lot(r, item, lot)?;
+            existing_lot(r, lot)?;
             (lot.clone(), None)
         }
         None => {
@@ -394,6 +394,42 @@ mod tests {
             assert_eq!(
                 plan_receipt(&r, &generator, &depot(), None, &[still], NOW, &mut ids()),
                 Err(StockError::SerialExists("G1".into()))
+            );
+        }
+    }
+
+    #[test]
+    fn a_receipt_into_a_lot_compares_only_the_dates_it_gives() {
+        let water = item(1, 365);
+        // The lot's expiry was given explicitly, not production + shelf life.
+        let mut existing = lot("x", None);
+        existing.number = LotNumber::from_stored("W-2026-01".into());
+        existing.production = Some(Day::from_ymd(2026, 6, 1).unwrap());
+        existing.expiry = Some(Day::from_ymd(2027, 3, 1).unwrap());
+        let receive = |prod, exp| {
+            let r = Receipt::parse(&draft(prod, exp), NOW).unwrap();
+            plan_receipt(&r, &water, &depot(), Some(&existing), &[], NOW, &mut ids())
+        };
+        for (prod, exp) in [
+            (Some((2026, 6, 1)), None),
+            (None, Some((2027, 3, 1))),
+            (Some((2026, 6, 1)), Some((2027, 3, 1))),
+            (None, None),
+        ] {
+            assert_eq!(
+                receive(prod, exp).unwrap().new_lot,
+                None,
+                "{prod:?} {exp:?}"
+            );
+        }
+        for (prod, exp, field) in [
+            (Some((2026, 6, 2)), None, "production date"),
+            (None, Some((2027, 6, 1)), "expiry date"),
+            (Some((2026, 6, 1)), Some((2027, 6, 1)), "expiry date"),
+        ] {
+            assert!(
+                matches!(receive(prod, exp), Err(StockError::LotMismatch { field: f, .. }) if f == field),
+                "{prod:?} {exp:?}"
             );
         }
     }
