@@ -1079,3 +1079,156 @@ async fn a_receipt_into_an_existing_lot_may_give_only_its_production_date() {
     app.assert_ledger_consistent().await;
     app.stop().await.unwrap();
 }
+
+/// (on hand, held, held by documents) of one lot at 竹山县.
+async fn holds_of(k: &mut Stock, item: &str, lot: &str) -> (i64, i64, i64) {
+    let l = k
+        .list_stock(pb::ListStockRequest {
+            depot_code: ZS.into(),
+            item_id: item.into(),
+            include_empty: true,
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .lines
+        .into_iter()
+        .find(|l| l.lot.as_ref().unwrap().lot_number == lot)
+        .unwrap();
+    (l.on_hand, l.held, l.held_by_documents)
+}
+
+#[tokio::test]
+async fn a_scrap_application_takes_units_already_held_by_no_document_first() {
+    let app = TestApp::with_demo().await;
+    let mut k = app.keeper("keeper-zs", ZS);
+    let q = "quilt-cotton";
+    // Seven damp quilts held for damage; nine to scrap: the seven, then two more.
+    receive(&mut k, q, "Q1", 10, &[]).await;
+    k.hold_stock(hold(q, "Q1", 7, &[])).await.unwrap();
+    let r = k
+        .create_scrap_application(scrap(q, "Q1", 9, &[]))
+        .await
+        .unwrap()
+        .into_inner();
+    let deltas: Vec<_> = r
+        .hold_entries
+        .iter()
+        .map(|e| (e.held_delta, e.held_by_documents_delta))
+        .collect();
+    assert_eq!(deltas, vec![(0, 7), (2, 2)]);
+    assert_eq!(r.hold_entry.as_ref(), r.hold_entries.first());
+    let application = r.application.unwrap();
+    assert_eq!(application.hold_entry_id, r.hold_entries[0].id);
+    assert_eq!(holds_of(&mut k, q, "Q1").await, (10, 9, 9));
+    assert!(integrity(&app).await.is_empty());
+    // Rejected, every unit it took is free again.
+    county_dispatcher(&app)
+        .reject_scrap_application(pb::RejectScrapApplicationRequest {
+            etag: String::new(),
+            request_id: rid(),
+            application_id: application.id,
+            reason: "晾晒后可用".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(holds_of(&mut k, q, "Q1").await, (10, 0, 0));
+    // Approved, the held units are scrapped.
+    k.hold_stock(hold(q, "Q1", 3, &[])).await.unwrap();
+    let application = k
+        .create_scrap_application(scrap(q, "Q1", 3, &[]))
+        .await
+        .unwrap()
+        .into_inner()
+        .application
+        .unwrap();
+    assert_eq!(holds_of(&mut k, q, "Q1").await, (10, 3, 3));
+    county_dispatcher(&app)
+        .approve_scrap_application(pb::ApproveScrapApplicationRequest {
+            etag: String::new(),
+            request_id: rid(),
+            application_id: application.id,
+            note: "同意".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(line(&mut k, q, "Q1").await, (7, 0, 7));
+    // Never more than the units no document holds.
+    k.hold_stock(hold(q, "Q1", 7, &[])).await.unwrap();
+    k.create_scrap_application(scrap(q, "Q1", 5, &[]))
+        .await
+        .unwrap();
+    let err = k
+        .create_scrap_application(scrap(q, "Q1", 3, &[]))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        reason(&err).as_deref(),
+        Some("INSUFFICIENT_STOCK"),
+        "{err:?}"
+    );
+    assert_eq!(holds_of(&mut k, q, "Q1").await, (7, 7, 5));
+
+    // A generator under repair is scrapped from its hold.
+    let g = "generator-5kw";
+    receive(&mut k, g, "G1", 0, &["G-1", "G-2"]).await;
+    k.hold_stock(hold(g, "G1", 0, &["G-1"])).await.unwrap();
+    let r = k
+        .create_scrap_application(scrap(g, "G1", 0, &["G-1", "G-2"]))
+        .await
+        .unwrap()
+        .into_inner();
+    let moved: Vec<_> = r
+        .hold_entries
+        .iter()
+        .map(|e| {
+            (
+                e.serial_numbers.clone(),
+                e.held_delta,
+                e.held_by_documents_delta,
+            )
+        })
+        .collect();
+    assert_eq!(
+        moved,
+        vec![
+            (vec!["G-1".to_string()], 0, 1),
+            (vec!["G-2".to_string()], 1, 1)
+        ]
+    );
+    let application = r.application.unwrap();
+    for s in ["G-1", "G-2"] {
+        let a = k
+            .get_asset(pb::GetAssetRequest {
+                item_id: g.into(),
+                serial_number: s.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .asset
+            .unwrap();
+        assert_eq!(
+            (a.status, a.holder),
+            (
+                pb::AssetStatus::Held as i32,
+                format!("scrapApplications/{}", application.id)
+            )
+        );
+    }
+    assert!(integrity(&app).await.is_empty());
+    county_dispatcher(&app)
+        .approve_scrap_application(pb::ApproveScrapApplicationRequest {
+            etag: String::new(),
+            request_id: rid(),
+            application_id: application.id,
+            note: "同意".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(holds_of(&mut k, g, "G1").await, (0, 0, 0));
+    app.assert_ledger_consistent().await;
+    app.stop().await.unwrap();
+}

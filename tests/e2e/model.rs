@@ -912,15 +912,18 @@ impl World {
             })
             .await;
         self.operations += 1;
+        // An application takes units held by no document first, then free ones.
         let refusal = if let Some(s) = serials.first() {
             if !self.model.lines.contains_key(&key(depot, &lot)) {
                 Some("LOT_NOT_AT_DEPOT")
+            } else if self.model.assets[s].status == Status::Held {
+                self.serial_refusal(depot, s, Status::Held)
             } else {
                 self.serial_refusal(depot, s, Status::InStock)
             }
         } else {
             let l = self.model.line(depot, &lot);
-            (l.on - l.held < qty).then_some("INSUFFICIENT_STOCK")
+            (l.on - l.doc < qty).then_some("INSUFFICIENT_STOCK")
         };
         match refusal {
             Some(why) => assert_eq!(self.refused(r, "scrap application"), why),
@@ -928,7 +931,10 @@ impl World {
                 let r = r
                     .unwrap_or_else(|s| panic!("scrap of {lot} at {depot}: {s:?}"))
                     .into_inner();
-                self.model.apply(r.hold_entry.as_ref().unwrap());
+                assert_eq!(r.hold_entry.as_ref(), r.hold_entries.first());
+                for e in &r.hold_entries {
+                    self.model.apply(e);
+                }
                 self.note("scrap applied");
                 self.model.apps.push(App {
                     id: r.application.unwrap().id,

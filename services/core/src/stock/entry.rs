@@ -257,6 +257,8 @@ pub fn asset_transition(
         EntryType::Issue | EntryType::TransferOut | EntryType::LeaseOut => {
             mv(Some(free(InStock)), free(Issued))
         }
+        // A document taking over units already held by no document.
+        EntryType::Hold if delta.held == 0 && delta.doc_held > 0 => mv(Some(free(Held)), held()),
         EntryType::Hold => mv(Some(free(InStock)), held()),
         EntryType::Release => mv(Some(held()), free(InStock)),
         EntryType::Scrap => mv(Some(held()), free(Scrapped)),
@@ -412,6 +414,14 @@ mod tests {
         let hold = asset_transition(EntryType::Hold, Delta::doc_held(1), Some(&app)).unwrap();
         assert_eq!(hold.from, Some(AssetPlace::free(AssetStatus::InStock)));
         assert_eq!(hold.to.holder, Some(app.clone()));
+        // Units held by no document that the document takes over.
+        let over = Delta {
+            doc_held: 1,
+            ..Delta::default()
+        };
+        let taken = asset_transition(EntryType::Hold, over, Some(&app)).unwrap();
+        assert_eq!(taken.from, Some(AssetPlace::free(AssetStatus::Held)));
+        assert_eq!(taken.to.holder, Some(app.clone()));
         let scrap = asset_transition(EntryType::Scrap, Delta::default(), Some(&app)).unwrap();
         assert_eq!(scrap.from.unwrap().holder, Some(app));
         // A plain release moves only assets no document holds.
