@@ -4,7 +4,7 @@
 use reserve_api::pb::reserve::v1 as pb;
 use reserve_api::pb::reserve::v1::stock_service_client::StockServiceClient;
 use reserve_core::authz::Role;
-use reserve_tests::{Authed, TestApp, date, reason, rid, violated_fields};
+use reserve_tests::{Authed, TestApp, date, depot, reason, rid, violated_fields};
 use tonic::Code;
 
 type Stock = StockServiceClient<Authed>;
@@ -583,5 +583,652 @@ async fn a_decision_that_cannot_find_its_units_is_refused_at_once_not_retried_as
     // The rule, not "the database is busy; retry shortly".
     assert_eq!(reason(&err).as_deref(), Some("DOCUMENT_UNITS_MISSING"));
     assert_eq!(line(&mut k, "quilt-cotton", "Q1").await, (10, 0, 10));
+    app.stop().await.unwrap();
+}
+
+/// Proposes an adjustment as `k` and, if that is accepted, approves it as `b`.
+async fn adjust(
+    k: &mut Stock,
+    b: &mut Stock,
+    depot: &str,
+    item: &str,
+    lot: &str,
+    qty: i64,
+    serials: &[&str],
+) -> Result<pb::LedgerEntry, tonic::Status> {
+    let adj = k
+        .create_adjustment(pb::CreateAdjustmentRequest {
+            request_id: rid(),
+            depot_code: depot.into(),
+            item_id: item.into(),
+            lot_number: lot.into(),
+            quantity: qty,
+            serial_numbers: serials.iter().map(|s| s.to_string()).collect(),
+            reason: "盘点差异".into(),
+        })
+        .await?
+        .into_inner()
+        .adjustment
+        .unwrap();
+    Ok(b.approve_adjustment(pb::ApproveAdjustmentRequest {
+        request_id: rid(),
+        adjustment_id: adj.id,
+        note: "复核".into(),
+        etag: adj.etag,
+    })
+    .await?
+    .into_inner()
+    .entry
+    .unwrap())
+}
+
+/// (status, depot, lot number) of a generator.
+async fn asset(k: &mut Stock, serial: &str) -> (pb::AssetStatus, String, String) {
+    let a = k
+        .get_asset(pb::GetAssetRequest {
+            item_id: "generator-5kw".into(),
+            serial_number: serial.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .asset
+        .unwrap();
+    (
+        pb::AssetStatus::try_from(a.status).unwrap(),
+        a.depot_code,
+        a.lot_number,
+    )
+}
+
+#[tokio::test]
+async fn a_unit_written_off_or_voided_comes_back_on_the_books_when_found_or_received() {
+    use pb::AssetStatus::{InStock, Missing, Void};
+    let app = TestApp::with_demo().await;
+    let mut a = app.keeper("keeper-a", ZS);
+    let mut b = app.keeper("keeper-b", ZS);
+    let g = "generator-5kw";
+    receive(&mut a, g, "G1", 0, &["G-1", "G-2", "G-4"]).await;
+    // G-1 written off by a count, G-2 by an adjustment, G-3 voided by the
+    // reversal of its receipt.
+    let count = open_count(&mut a, &[g]).await;
+    record(&mut a, &count.id, g, "G1", 0, &["G-2", "G-4"]).await;
+    submit(&mut a, &count.id).await;
+    approve(&mut b, &count.id).await.unwrap();
+    adjust(&mut a, &mut b, ZS, g, "G1", -1, &["G-2"])
+        .await
+        .unwrap();
+    let r = receive(&mut a, g, "G1", 0, &["G-3"]).await;
+    a.reverse_entry(pb::ReverseEntryRequest {
+        request_id: rid(),
+        entry_id: r.id,
+        reason: "录错".into(),
+    })
+    .await
+    .unwrap();
+    assert_eq!(asset(&mut a, "G-1").await.0, Missing);
+    assert_eq!(asset(&mut a, "G-2").await.0, Missing);
+    assert_eq!(asset(&mut a, "G-3").await.0, Void);
+    assert_eq!(line(&mut a, g, "G1").await, (1, 0, 1));
+
+    // G-1 turns up behind the shelf: a found adjustment takes it back.
+    let e = adjust(&mut a, &mut b, ZS, g, "G1", 1, &["G-1"])
+        .await
+        .unwrap();
+    assert_eq!((e.quantity, e.serial_numbers), (1, vec!["G-1".to_string()]));
+    assert_eq!(
+        asset(&mut a, "G-1").await,
+        (InStock, ZS.into(), "G1".into())
+    );
+    // G-2 is seen in the next count.
+    let count = open_count(&mut a, &[g]).await;
+    record(&mut a, &count.id, g, "G1", 0, &["G-1", "G-2", "G-4"]).await;
+    let got = a
+        .get_stock_count(pb::GetStockCountRequest {
+            count_id: count.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .count
+        .unwrap();
+    assert_eq!(got.lines[0].found_serial_numbers, vec!["G-2".to_string()]);
+    assert_eq!(got.lines[0].variance, 1);
+    submit(&mut a, &count.id).await;
+    let done = approve(&mut b, &count.id).await.unwrap();
+    assert_eq!(done.entries.len(), 1);
+    assert_eq!(done.entries[0].quantity, 1);
+    assert_eq!(done.entries[0].serial_numbers, vec!["G-2".to_string()]);
+    assert_eq!(asset(&mut a, "G-2").await.0, InStock);
+    // G-3 arrives again, in another lot.
+    let e = receive(&mut a, g, "G2", 0, &["G-3"]).await;
+    assert_eq!(e.serial_numbers, vec!["G-3".to_string()]);
+    assert_eq!(
+        asset(&mut a, "G-3").await,
+        (InStock, ZS.into(), "G2".into())
+    );
+    assert_eq!(line(&mut a, g, "G1").await, (3, 0, 3));
+    assert_eq!(line(&mut a, g, "G2").await, (1, 0, 1));
+
+    // A unit still on the books is refused as before.
+    let err = a
+        .receive_stock(pb::ReceiveStockRequest {
+            request_id: rid(),
+            depot_code: ZS.into(),
+            item_id: g.into(),
+            lot_number: "G1".into(),
+            expiry_date: date(2031, 1, 1),
+            serial_numbers: vec!["G-4".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&err).as_deref(), Some("SERIAL_EXISTS"));
+    let err = adjust(&mut a, &mut b, ZS, g, "G1", 1, &["G-4"])
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&err).as_deref(), Some("SERIAL_EXISTS"));
+    // So is a unit written off at another depot.
+    adjust(&mut a, &mut b, ZS, g, "G1", -1, &["G-4"])
+        .await
+        .unwrap();
+    let fx = "HB-SY-FX";
+    let mut c = app.keeper("keeper-c", fx);
+    let mut d = app.keeper("keeper-d", fx);
+    let err = adjust(&mut c, &mut d, fx, g, "G1", 1, &["G-4"])
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&err).as_deref(), Some("SERIAL_EXISTS"));
+    let count = open_count(&mut a, &[g]).await;
+    let err = a
+        .record_count_lines(pb::RecordCountLinesRequest {
+            etag: String::new(),
+            request_id: rid(),
+            count_id: count.id.clone(),
+            lines: vec![pb::CountedLine {
+                item_id: g.into(),
+                lot_number: "G2".into(),
+                counted: 0,
+                serial_numbers: vec!["G-1".into()],
+            }],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&err).as_deref(), Some("SERIAL_NOT_AVAILABLE"));
+    app.assert_ledger_consistent().await;
+    app.stop().await.unwrap();
+}
+
+fn status_mask() -> Option<prost_types::FieldMask> {
+    Some(prost_types::FieldMask {
+        paths: vec!["status".into()],
+    })
+}
+
+/// A township point of its own under 竹山县, with a keeper.
+async fn new_point(app: &TestApp, code: &str, division: &str) -> Stock {
+    app.network(&app.root_admin())
+        .create_depot(pb::CreateDepotRequest {
+            request_id: rid(),
+            depot: Some(depot(code, pb::Tier::Township, ZS, division)),
+        })
+        .await
+        .unwrap();
+    app.keeper(&format!("keeper@{code}"), code)
+}
+
+async fn close(app: &TestApp, code: &str) -> Result<(), tonic::Status> {
+    app.network(&app.root_admin())
+        .close_depot(pb::CloseDepotRequest {
+            request_id: rid(),
+            code: code.into(),
+            etag: String::new(),
+            reason: "撤并".into(),
+        })
+        .await
+        .map(|_| ())
+}
+
+#[tokio::test]
+async fn reversing_an_issue_does_not_bring_stock_back_into_a_depot_that_closed() {
+    let app = TestApp::with_demo().await;
+    let code = "HB-SY-ZS-C1";
+    let mut k = new_point(&app, code, "420323951").await;
+    k.receive_stock(pb::ReceiveStockRequest {
+        request_id: rid(),
+        depot_code: code.into(),
+        item_id: "tent-36m2".into(),
+        lot_number: "T1".into(),
+        quantity: 5,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let issued = k
+        .issue_stock(pb::IssueStockRequest {
+            request_id: rid(),
+            depot_code: code.into(),
+            item_id: "tent-36m2".into(),
+            quantity: 5,
+            purpose: pb::IssuePurpose::Incident as i32,
+            recipient: "竹山县洪涝".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .entries
+        .remove(0);
+    // Empty now, so the point closes.
+    close(&app, code).await.unwrap();
+    let err = k
+        .reverse_entry(pb::ReverseEntryRequest {
+            request_id: rid(),
+            entry_id: issued.id,
+            reason: "录错".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+    assert_eq!(reason(&err).as_deref(), Some("DEPOT_NOT_ACTIVE"));
+    let on_hand: i64 = app
+        .stock(&app.root_admin())
+        .list_stock(pb::ListStockRequest {
+            depot_code: code.into(),
+            include_empty: true,
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .lines
+        .iter()
+        .map(|l| l.on_hand)
+        .sum();
+    assert_eq!(on_hand, 0, "a closed depot holds nothing");
+    app.assert_ledger_consistent().await;
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_count_takes_units_in_only_while_its_depot_is_active() {
+    let app = TestApp::with_demo().await;
+    let mut a = app.keeper("keeper-a", ZS);
+    let mut b = app.keeper("keeper-b", ZS);
+    receive(&mut a, "quilt-cotton", "Q1", 10, &[]).await;
+    let count = open_count(&mut a, &["quilt-cotton"]).await;
+    record(&mut a, &count.id, "quilt-cotton", "Q1", 12, &[]).await;
+    submit(&mut a, &count.id).await;
+    let set_status = |status: pb::DepotStatus| {
+        let mut net = app.network(&app.root_admin());
+        async move {
+            net.update_depot(pb::UpdateDepotRequest {
+                request_id: rid(),
+                depot: Some(pb::Depot {
+                    code: ZS.into(),
+                    status: status as i32,
+                    ..Default::default()
+                }),
+                update_mask: status_mask(),
+            })
+            .await
+            .unwrap();
+        }
+    };
+    set_status(pb::DepotStatus::Suspended).await;
+    let err = approve(&mut b, &count.id).await.unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{err:?}");
+    assert_eq!(reason(&err).as_deref(), Some("DEPOT_NOT_ACTIVE"));
+    assert_eq!(line(&mut a, "quilt-cotton", "Q1").await.0, 10);
+    set_status(pb::DepotStatus::Active).await;
+    approve(&mut b, &count.id).await.unwrap();
+    assert_eq!(line(&mut a, "quilt-cotton", "Q1").await.0, 12);
+    app.assert_ledger_consistent().await;
+    app.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_count_never_stays_open_in_a_depot_that_closed() {
+    let app = TestApp::with_demo().await;
+    for round in 0..8 {
+        let code = format!("HB-SY-ZS-K{round}");
+        let mut k = new_point(&app, &code, &format!("42032396{round}")).await;
+        let (c1, c2) = (code.clone(), code.clone());
+        let open = tokio::spawn(async move {
+            k.open_stock_count(pb::OpenStockCountRequest {
+                request_id: rid(),
+                depot_code: c1,
+                ..Default::default()
+            })
+            .await
+            .map(|_| ())
+        });
+        let closing = {
+            let mut net = app.network(&app.root_admin());
+            tokio::spawn(async move {
+                net.close_depot(pb::CloseDepotRequest {
+                    request_id: rid(),
+                    code: c2,
+                    etag: String::new(),
+                    reason: "撤并".into(),
+                })
+                .await
+                .map(|_| ())
+            })
+        };
+        let (opened, closed) = (open.await.unwrap(), closing.await.unwrap());
+        match (&opened, &closed) {
+            (Ok(()), Err(s)) => {
+                assert_eq!(
+                    reason(s).as_deref(),
+                    Some("DEPOT_HAS_OPEN_DOCUMENTS"),
+                    "{s:?}"
+                )
+            }
+            (Err(s), Ok(())) => {
+                assert_eq!(reason(s).as_deref(), Some("DEPOT_NOT_ACTIVE"), "{s:?}")
+            }
+            _ => panic!("round {round}: open {opened:?}, close {closed:?}"),
+        }
+    }
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_count_or_an_adjustment_writes_off_missing_units_held_by_no_document() {
+    let app = TestApp::with_demo().await;
+    let mut a = app.keeper("keeper-a", ZS);
+    let mut b = app.keeper("keeper-b", ZS);
+    let q = "quilt-cotton";
+    // Ten quilts in quarantine; four of them are gone when counted.
+    receive(&mut a, q, "Q1", 10, &[]).await;
+    a.hold_stock(hold(q, "Q1", 10, &[])).await.unwrap();
+    let count = open_count(&mut a, &[q]).await;
+    record(&mut a, &count.id, q, "Q1", 6, &[]).await;
+    submit(&mut a, &count.id).await;
+    let done = approve(&mut b, &count.id).await.unwrap();
+    let e = &done.entries[0];
+    assert_eq!((e.quantity, e.held_delta), (-4, -4));
+    assert_eq!(line(&mut a, q, "Q1").await, (6, 6, 0));
+    // Four more written off by an adjustment.
+    let e = adjust(&mut a, &mut b, ZS, q, "Q1", -4, &[]).await.unwrap();
+    assert_eq!((e.quantity, e.held_delta), (-4, -4));
+    assert_eq!(line(&mut a, q, "Q1").await, (2, 2, 0));
+
+    // Units a scrap application holds are present: never written off.
+    receive(&mut a, q, "Q2", 5, &[]).await;
+    a.create_scrap_application(scrap(q, "Q2", 2, &[]))
+        .await
+        .unwrap();
+    a.hold_stock(hold(q, "Q2", 3, &[])).await.unwrap();
+    let count = open_count(&mut a, &[q]).await;
+    record(&mut a, &count.id, q, "Q2", 1, &[]).await;
+    record(&mut a, &count.id, q, "Q1", 2, &[]).await;
+    submit(&mut a, &count.id).await;
+    let err = approve(&mut b, &count.id).await.unwrap_err();
+    assert_eq!(
+        reason(&err).as_deref(),
+        Some("VARIANCE_CONFLICT"),
+        "{err:?}"
+    );
+    a.cancel_stock_count(pb::CancelStockCountRequest {
+        request_id: rid(),
+        count_id: count.id,
+        reason: "重盘".into(),
+        etag: String::new(),
+    })
+    .await
+    .unwrap();
+    let count = open_count(&mut a, &[q]).await;
+    record(&mut a, &count.id, q, "Q2", 2, &[]).await;
+    record(&mut a, &count.id, q, "Q1", 2, &[]).await;
+    submit(&mut a, &count.id).await;
+    let done = approve(&mut b, &count.id).await.unwrap();
+    let e = &done.entries[0];
+    assert_eq!(
+        (e.quantity, e.held_delta, e.held_by_documents_delta),
+        (-3, -3, 0)
+    );
+    assert_eq!(line(&mut a, q, "Q2").await, (2, 2, 0));
+    let err = adjust(&mut a, &mut b, ZS, q, "Q2", -1, &[])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        reason(&err).as_deref(),
+        Some("INSUFFICIENT_STOCK"),
+        "{err:?}"
+    );
+    app.assert_ledger_consistent().await;
+    app.stop().await.unwrap();
+}
+
+async fn receive_dated(
+    k: &mut Stock,
+    lot: &str,
+    production: Option<(i32, i32, i32)>,
+    expiry: Option<(i32, i32, i32)>,
+    qty: i64,
+) -> Result<pb::LedgerEntry, tonic::Status> {
+    let day = |d: Option<(i32, i32, i32)>| d.and_then(|(y, m, d)| date(y, m, d));
+    Ok(k.receive_stock(pb::ReceiveStockRequest {
+        request_id: rid(),
+        depot_code: ZS.into(),
+        item_id: "quilt-cotton".into(),
+        lot_number: lot.into(),
+        production_date: day(production),
+        expiry_date: day(expiry),
+        quantity: qty,
+        ..Default::default()
+    })
+    .await?
+    .into_inner()
+    .entry
+    .unwrap())
+}
+
+#[tokio::test]
+async fn a_receipt_into_an_existing_lot_may_give_only_its_production_date() {
+    let app = TestApp::with_demo().await;
+    let mut k = app.keeper("keeper-zs", ZS);
+    let q = "quilt-cotton";
+    // The first delivery note gave the expiry explicitly, not production
+    // date plus the item's shelf life.
+    receive_dated(&mut k, "QP", Some((2026, 1, 1)), Some((2028, 6, 30)), 10)
+        .await
+        .unwrap();
+    // The second names the lot by its production date only.
+    receive_dated(&mut k, "QP", Some((2026, 1, 1)), None, 5)
+        .await
+        .unwrap();
+    assert_eq!(line(&mut k, q, "QP").await.0, 15);
+    // A lot whose expiry was derived, received again after the shelf life changed.
+    receive_dated(&mut k, "QS", Some((2026, 3, 1)), None, 4)
+        .await
+        .unwrap();
+    app.catalog(&app.root_admin())
+        .update_item(pb::UpdateItemRequest {
+            request_id: rid(),
+            item: Some(pb::Item {
+                id: q.into(),
+                shelf_life_days: 1095,
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["shelf_life_days".into()],
+            }),
+        })
+        .await
+        .unwrap();
+    receive_dated(&mut k, "QS", Some((2026, 3, 1)), None, 4)
+        .await
+        .unwrap();
+    assert_eq!(line(&mut k, q, "QS").await.0, 8);
+    // Dates the receipt gives that differ from the lot's are still refused.
+    for (production, expiry) in [
+        (Some((2026, 2, 1)), None),
+        (None, Some((2029, 1, 1))),
+        (Some((2026, 1, 1)), Some((2029, 1, 1))),
+    ] {
+        let err = receive_dated(&mut k, "QP", production, expiry, 1)
+            .await
+            .unwrap_err();
+        assert_eq!(reason(&err).as_deref(), Some("LOT_MISMATCH"), "{err:?}");
+    }
+    assert_eq!(line(&mut k, q, "QP").await.0, 15);
+    app.assert_ledger_consistent().await;
+    app.stop().await.unwrap();
+}
+
+/// (on hand, held, held by documents) of one lot at 竹山县.
+async fn holds_of(k: &mut Stock, item: &str, lot: &str) -> (i64, i64, i64) {
+    let l = k
+        .list_stock(pb::ListStockRequest {
+            depot_code: ZS.into(),
+            item_id: item.into(),
+            include_empty: true,
+            page_size: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .lines
+        .into_iter()
+        .find(|l| l.lot.as_ref().unwrap().lot_number == lot)
+        .unwrap();
+    (l.on_hand, l.held, l.held_by_documents)
+}
+
+#[tokio::test]
+async fn a_scrap_application_takes_units_already_held_by_no_document_first() {
+    let app = TestApp::with_demo().await;
+    let mut k = app.keeper("keeper-zs", ZS);
+    let q = "quilt-cotton";
+    // Seven damp quilts held for damage; nine to scrap: the seven, then two more.
+    receive(&mut k, q, "Q1", 10, &[]).await;
+    k.hold_stock(hold(q, "Q1", 7, &[])).await.unwrap();
+    let r = k
+        .create_scrap_application(scrap(q, "Q1", 9, &[]))
+        .await
+        .unwrap()
+        .into_inner();
+    let deltas: Vec<_> = r
+        .hold_entries
+        .iter()
+        .map(|e| (e.held_delta, e.held_by_documents_delta))
+        .collect();
+    assert_eq!(deltas, vec![(0, 7), (2, 2)]);
+    assert_eq!(r.hold_entry.as_ref(), r.hold_entries.first());
+    let application = r.application.unwrap();
+    assert_eq!(application.hold_entry_id, r.hold_entries[0].id);
+    assert_eq!(holds_of(&mut k, q, "Q1").await, (10, 9, 9));
+    assert!(integrity(&app).await.is_empty());
+    // Rejected, every unit it took is free again.
+    county_dispatcher(&app)
+        .reject_scrap_application(pb::RejectScrapApplicationRequest {
+            etag: String::new(),
+            request_id: rid(),
+            application_id: application.id,
+            reason: "晾晒后可用".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(holds_of(&mut k, q, "Q1").await, (10, 0, 0));
+    // Approved, the held units are scrapped.
+    k.hold_stock(hold(q, "Q1", 3, &[])).await.unwrap();
+    let application = k
+        .create_scrap_application(scrap(q, "Q1", 3, &[]))
+        .await
+        .unwrap()
+        .into_inner()
+        .application
+        .unwrap();
+    assert_eq!(holds_of(&mut k, q, "Q1").await, (10, 3, 3));
+    county_dispatcher(&app)
+        .approve_scrap_application(pb::ApproveScrapApplicationRequest {
+            etag: String::new(),
+            request_id: rid(),
+            application_id: application.id,
+            note: "同意".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(line(&mut k, q, "Q1").await, (7, 0, 7));
+    // Never more than the units no document holds.
+    k.hold_stock(hold(q, "Q1", 7, &[])).await.unwrap();
+    k.create_scrap_application(scrap(q, "Q1", 5, &[]))
+        .await
+        .unwrap();
+    let err = k
+        .create_scrap_application(scrap(q, "Q1", 3, &[]))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        reason(&err).as_deref(),
+        Some("INSUFFICIENT_STOCK"),
+        "{err:?}"
+    );
+    assert_eq!(holds_of(&mut k, q, "Q1").await, (7, 7, 5));
+
+    // A generator under repair is scrapped from its hold.
+    let g = "generator-5kw";
+    receive(&mut k, g, "G1", 0, &["G-1", "G-2"]).await;
+    k.hold_stock(hold(g, "G1", 0, &["G-1"])).await.unwrap();
+    let r = k
+        .create_scrap_application(scrap(g, "G1", 0, &["G-1", "G-2"]))
+        .await
+        .unwrap()
+        .into_inner();
+    let moved: Vec<_> = r
+        .hold_entries
+        .iter()
+        .map(|e| {
+            (
+                e.serial_numbers.clone(),
+                e.held_delta,
+                e.held_by_documents_delta,
+            )
+        })
+        .collect();
+    assert_eq!(
+        moved,
+        vec![
+            (vec!["G-1".to_string()], 0, 1),
+            (vec!["G-2".to_string()], 1, 1)
+        ]
+    );
+    let application = r.application.unwrap();
+    for s in ["G-1", "G-2"] {
+        let a = k
+            .get_asset(pb::GetAssetRequest {
+                item_id: g.into(),
+                serial_number: s.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .asset
+            .unwrap();
+        assert_eq!(
+            (a.status, a.holder),
+            (
+                pb::AssetStatus::Held as i32,
+                format!("scrapApplications/{}", application.id)
+            )
+        );
+    }
+    assert!(integrity(&app).await.is_empty());
+    county_dispatcher(&app)
+        .approve_scrap_application(pb::ApproveScrapApplicationRequest {
+            etag: String::new(),
+            request_id: rid(),
+            application_id: application.id,
+            note: "同意".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(holds_of(&mut k, g, "G1").await, (0, 0, 0));
+    app.assert_ledger_consistent().await;
     app.stop().await.unwrap();
 }

@@ -743,7 +743,8 @@ impl World {
             .await;
         self.operations += 1;
         let refusal = if serials.is_empty() {
-            (l.on + q < l.held).then_some("INSUFFICIENT_STOCK")
+            // Free units first, then holds no document owns.
+            (l.on + q < l.doc).then_some("INSUFFICIENT_STOCK")
         } else if q < 0 {
             let a = &self.model.assets[&serials[0]];
             (!(a.depot == depot && a.status == Status::InStock && a.lot == lot))
@@ -915,15 +916,18 @@ impl World {
             })
             .await;
         self.operations += 1;
+        // An application takes units held by no document first, then free ones.
         let refusal = if let Some(s) = serials.first() {
             if !self.model.lines.contains_key(&key(depot, &lot)) {
                 Some("LOT_NOT_AT_DEPOT")
+            } else if self.model.assets[s].status == Status::Held {
+                self.serial_refusal(depot, s, Status::Held)
             } else {
                 self.serial_refusal(depot, s, Status::InStock)
             }
         } else {
             let l = self.model.line(depot, &lot);
-            (l.on - l.held < qty).then_some("INSUFFICIENT_STOCK")
+            (l.on - l.doc < qty).then_some("INSUFFICIENT_STOCK")
         };
         match refusal {
             Some(why) => assert_eq!(self.refused(r, "scrap application"), why),
@@ -931,7 +935,10 @@ impl World {
                 let r = r
                     .unwrap_or_else(|s| panic!("scrap of {lot} at {depot}: {s:?}"))
                     .into_inner();
-                self.model.apply(r.hold_entry.as_ref().unwrap());
+                assert_eq!(r.hold_entry.as_ref(), r.hold_entries.first());
+                for e in &r.hold_entries {
+                    self.model.apply(e);
+                }
                 self.note("scrap applied");
                 self.model.apps.push(App {
                     id: r.application.unwrap().id,
@@ -1081,10 +1088,12 @@ impl World {
         })
         .await
         .unwrap();
+        // A shortage takes free units, then holds no document owns.
         let fits = lot_variances.iter().all(|(lot, v)| {
             let l = self.model.line(depot, lot);
-            l.on + v >= l.held
+            l.on + v >= l.doc
         });
+        let from_held = |l: Line, v: i64| -(-v - (l.on - l.held)).clamp(0, l.held - l.doc);
         let r = self
             .second(depot)
             .approve_stock_count(pb::ApproveStockCountRequest {
@@ -1116,7 +1125,10 @@ impl World {
         let mut want: Vec<(String, i64, i64, Vec<String>)> = lot_variances
             .iter()
             .filter(|(_, v)| **v != 0)
-            .map(|(l, v)| (l.clone(), *v, 0, Vec::new()))
+            .map(|(l, v)| {
+                let held = from_held(self.model.line(depot, l), *v);
+                (l.clone(), *v, held, Vec::new())
+            })
             .collect();
         for (lot, (free, seen)) in &seen_at_record {
             let missing: Vec<&String> = free.difference(seen).collect();

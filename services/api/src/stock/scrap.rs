@@ -28,9 +28,17 @@ pub(super) async fn create(
         .create_scrap(&meta, new)
         .await
         .map_err(status_of)?;
+    let v = &w.value;
+    // Answers recorded before `entries` existed carry only `entry`.
+    let holds: Vec<_> = if v.entries.is_empty() {
+        v.entry.iter().collect()
+    } else {
+        v.entries.iter().collect()
+    };
     Ok(Response::new(pb::CreateScrapApplicationResponse {
-        application: Some(scrap_pb(&w.value.application)),
-        hold_entry: w.value.entry.as_ref().map(entry_pb),
+        application: Some(scrap_pb(&v.application)),
+        hold_entry: v.entry.as_ref().map(entry_pb),
+        hold_entries: holds.into_iter().map(entry_pb).collect(),
     }))
 }
 

@@ -577,6 +577,7 @@ fn count_line_pb(l: &CountLine, variance: i64, value: i64) -> pb::CountLine {
             .iter()
             .map(|s| s.to_string())
             .collect(),
+        found_serial_numbers: l.found().iter().map(|s| s.to_string()).collect(),
         variance,
         on_hand_at_approval: l.on_hand_at_approval,
         variance_value_fen: value,

@@ -148,7 +148,8 @@ pub enum AdjustmentAction<'a> {
 }
 
 /// Checks that the change still fits the world now: missing serials in
-/// stock here, found serials unknown, a balance that stays sound.
+/// stock here, found serials unknown or allowed back on the books here, a
+/// balance that stays sound.
 fn check_change(
     depot: &DepotCode,
     lot_number: &LotNumber,
@@ -188,11 +189,22 @@ fn check_change(
                 }
             }
         }
-    } else if let Some(a) = w.assets.first() {
+    } else if let Some(a) = w.assets.iter().find(|a| !a.may_enter(depot)) {
+        // A found unit is new to the system, or one the books wrote off
+        // here or voided: it comes back in this lot.
         return Err(StockError::SerialExists(a.serial.to_string()));
     }
-    let delta = Delta::on_hand(quantity);
     let balance = w.line.map(|l| l.balance).unwrap_or_default();
+    // Units written off by quantity are free ones first, then ones held by
+    // no document; named serial numbers are the in-stock units named.
+    let (delta, available) = if quantity < 0 && serials.is_empty() {
+        (
+            balance.write_off(quantity.saturating_neg()),
+            balance.writable_off(),
+        )
+    } else {
+        (Delta::on_hand(quantity), balance.free())
+    };
     match balance.check(delta) {
         Ok(_) => Ok(delta),
         Err(Breach::TooLarge) => Err(StockError::BalanceLimit(lot_number.as_str().to_string())),
@@ -201,7 +213,7 @@ fn check_change(
             item: w.item.id.to_string(),
             lot: format!(" lot {}", lot_number.as_str()),
             requested: quantity.saturating_neg(),
-            available: balance.free(),
+            available,
         }),
     }
 }
@@ -467,6 +479,128 @@ mod tests {
                 &mut ids()
             ),
             Err(StockError::StaleEtag { .. })
+        ));
+    }
+
+    #[test]
+    fn a_found_unit_written_off_here_or_voided_comes_back_and_others_are_refused() {
+        use crate::stock::pick::AssetState;
+        let (it, d, l) = (item(2, 0), depot(), line("a", None, 1));
+        let asset = |depot: &str, status| AssetState {
+            serial: SerialNumber::from_stored("G1".into()),
+            lot: LotId("b".into()),
+            depot: DepotCode::from_stored(depot.into()),
+            status,
+            holder: None,
+        };
+        let found = NewAdjustment {
+            quantity: 1,
+            serials: vec![SerialNumber::from_stored("G1".into())],
+            ..propose(1)
+        };
+        let plan = |a: AssetState| {
+            let assets = [a];
+            let w = AdjustmentWorld {
+                item: &it,
+                depot: &d,
+                lot: &l.lot,
+                line: Some(&l),
+                assets: &assets,
+            };
+            let doc = adjustment_transition(
+                None,
+                AdjustmentAction::Propose(&found, "A1"),
+                acting("k1"),
+                &w,
+                &mut ids(),
+            )?
+            .doc;
+            let approve = Decision::Approve {
+                note: String::new(),
+            };
+            adjustment_transition(
+                Some(&doc),
+                AdjustmentAction::Decide(&approve),
+                acting("k2"),
+                &w,
+                &mut ids(),
+            )
+        };
+        for back in [
+            asset("HB-SY", AssetStatus::Missing),
+            asset("HB-SY-ZS", AssetStatus::Void),
+        ] {
+            let e = plan(back).unwrap().entries.remove(0);
+            assert_eq!(e.delta, Delta::on_hand(1));
+            let m = e.assets.unwrap();
+            assert_eq!(
+                (m.from, m.to),
+                (None, AssetPlace::free(AssetStatus::InStock))
+            );
+        }
+        for still in [
+            asset("HB-SY-ZS", AssetStatus::Missing),
+            asset("HB-SY", AssetStatus::InStock),
+            asset("HB-SY", AssetStatus::Issued),
+            asset("HB-SY", AssetStatus::Scrapped),
+        ] {
+            assert_eq!(
+                plan(still).unwrap_err(),
+                StockError::SerialExists("G1".into())
+            );
+        }
+    }
+
+    #[test]
+    fn a_write_off_takes_free_units_then_holds_no_document_owns() {
+        let (it, d) = (item(1, 0), depot());
+        let mut l = line("a", None, 10);
+        // All ten held, two of them by a scrap application.
+        l.balance.held = 10;
+        l.balance.doc_held = 2;
+        let w = AdjustmentWorld {
+            item: &it,
+            depot: &d,
+            lot: &l.lot,
+            line: Some(&l),
+            assets: &[],
+        };
+        let decide = |q: i64| {
+            let a = adjustment_transition(
+                None,
+                AdjustmentAction::Propose(&propose(q), "A1"),
+                acting("k1"),
+                &w,
+                &mut ids(),
+            )?
+            .doc;
+            let approve = Decision::Approve {
+                note: String::new(),
+            };
+            adjustment_transition(
+                Some(&a),
+                AdjustmentAction::Decide(&approve),
+                acting("k2"),
+                &w,
+                &mut ids(),
+            )
+        };
+        let p = decide(-8).unwrap();
+        assert_eq!(
+            p.entries[0].delta,
+            Delta {
+                on_hand: -8,
+                held: -8,
+                ..Delta::default()
+            }
+        );
+        assert!(matches!(
+            decide(-9),
+            Err(StockError::InsufficientStock {
+                requested: 9,
+                available: 8,
+                ..
+            })
         ));
     }
 

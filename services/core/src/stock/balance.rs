@@ -114,6 +114,27 @@ impl Balance {
         self.held - self.doc_held
     }
 
+    /// The change that writes off `q` units found missing: free units
+    /// first, then held units no document holds (their holds go with them);
+    /// never reserved units or units a document holds. [`Balance::check`]
+    /// refuses it when even those are too few.
+    pub fn write_off(&self, q: i64) -> Delta {
+        let from_held = q
+            .saturating_sub(self.free().max(0))
+            .clamp(0, self.free_held().max(0));
+        Delta {
+            on_hand: q.saturating_neg(),
+            held: -from_held,
+            ..Delta::default()
+        }
+    }
+
+    /// Units that can be written off: free units and held units no
+    /// document holds.
+    pub fn writable_off(&self) -> i64 {
+        self.free() + self.free_held()
+    }
+
     /// Units that can be issued now: free units, or none if the lot is expired.
     pub fn available(&self, expired: bool) -> i64 {
         if expired { 0 } else { self.free() }
@@ -209,6 +230,27 @@ mod tests {
         );
         // Writing off on hand cannot eat into held units either.
         assert_eq!(b.check(Delta::on_hand(-2)), Err(Breach::Short { free: 1 }));
+    }
+
+    #[test]
+    fn a_write_off_takes_free_units_first_then_free_holds_never_a_documents() {
+        // 10 on hand, 3 reserved, 2 held of which 1 by a document: 5 free, 1 free hold.
+        let b = Balance { doc_held: 1, ..B };
+        assert_eq!(b.write_off(4), Delta::on_hand(-4));
+        let all = b.write_off(6);
+        assert_eq!(
+            all,
+            Delta {
+                on_hand: -6,
+                held: -1,
+                ..Delta::default()
+            }
+        );
+        let after = b.apply(all).unwrap();
+        assert_eq!((after.held, after.doc_held, after.free()), (1, 1, 0));
+        assert_eq!(b.writable_off(), 6);
+        // One more would take reserved units or the document's.
+        assert!(matches!(b.check(b.write_off(7)), Err(Breach::Short { .. })));
     }
 
     #[test]

@@ -251,12 +251,14 @@ impl AssetPlace {
     }
 }
 
-/// How an entry moves the assets it names: from where (`None` for assets new
-/// to the system) to where. Assets end at the entry's depot; they start at
-/// `from_depot` when that is another depot (a transfer in).
+/// How an entry moves the assets it names: from where (`None` for assets
+/// entering the books) to where. Assets end at the entry's depot; they start
+/// at `from_depot` when that is another depot (a transfer in).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssetMove {
-    /// Where each asset must be now.
+    /// Where each asset must be now; `None` for assets entering the books at
+    /// the entry's depot and lot: new to the system, or known and allowed
+    /// back ([`super::pick::AssetState::may_enter`]: missing there, or void).
     pub from: Option<AssetPlace>,
     /// Where it goes.
     pub to: AssetPlace,
@@ -302,6 +304,8 @@ pub fn asset_transition(
         }
         EntryType::TransferOut => mv(Some(free(InStock)), of_owner(InTransit)),
         EntryType::Issue | EntryType::LeaseOut => mv(Some(free(InStock)), free(Issued)),
+        // A document taking over units already held by no document.
+        EntryType::Hold if delta.held == 0 && delta.doc_held > 0 => mv(Some(free(Held)), held()),
         EntryType::Hold => mv(Some(free(InStock)), held()),
         EntryType::Release => mv(Some(held()), free(InStock)),
         EntryType::Scrap => mv(Some(held()), free(Scrapped)),
@@ -318,7 +322,7 @@ pub fn asset_transition(
 
 impl AssetMove {
     /// The move that undoes this one: assets go back where they were, and
-    /// assets that were new become void.
+    /// assets that entered the books become void.
     pub fn undo(&self) -> AssetMove {
         AssetMove {
             from: Some(self.to.clone()),
@@ -504,6 +508,14 @@ mod tests {
         let hold = asset_transition(EntryType::Hold, Delta::doc_held(1), Some(&app)).unwrap();
         assert_eq!(hold.from, Some(AssetPlace::free(AssetStatus::InStock)));
         assert_eq!(hold.to.holder, Some(app.clone()));
+        // Units held by no document that the document takes over.
+        let over = Delta {
+            doc_held: 1,
+            ..Delta::default()
+        };
+        let taken = asset_transition(EntryType::Hold, over, Some(&app)).unwrap();
+        assert_eq!(taken.from, Some(AssetPlace::free(AssetStatus::Held)));
+        assert_eq!(taken.to.holder, Some(app.clone()));
         let scrap = asset_transition(EntryType::Scrap, Delta::default(), Some(&app)).unwrap();
         assert_eq!(scrap.from.unwrap().holder, Some(app));
         // A plain release moves only assets no document holds.

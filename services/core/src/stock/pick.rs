@@ -44,7 +44,20 @@ impl AssetState {
         &self.depot == depot && self.status == place.status && self.holder == place.holder
     }
 
-    fn describe(&self) -> String {
+    /// Whether this known unit may come back on the books at `depot` (by a
+    /// receipt, a found adjustment or a count that sees it): it was written
+    /// off as missing here, or it is void (its receipt was reversed)
+    /// wherever that was. Anything else is still somewhere in the books.
+    /// The store's guarded insert of entering assets states the same rule.
+    pub fn may_enter(&self, depot: &DepotCode) -> bool {
+        match self.status {
+            AssetStatus::Missing => &self.depot == depot && self.holder.is_none(),
+            AssetStatus::Void => self.holder.is_none(),
+            _ => false,
+        }
+    }
+
+    pub(crate) fn describe(&self) -> String {
         match &self.holder {
             Some(h) => format!("{} by {h} at {}", self.status.name(), self.depot),
             None => format!("{} at {}", self.status.name(), self.depot),

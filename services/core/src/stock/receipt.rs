@@ -5,7 +5,7 @@ use super::entry::{EntryDraft, EntryType};
 use super::error::StockError;
 use super::fields;
 use super::lot::{Day, FundingSource, Lot, LotId, LotNumber, SerialNumber, derive_expiry};
-use super::pick::tracking_rule;
+use super::pick::{AssetState, tracking_rule};
 use crate::depot::{Depot, DepotCode, DepotStatus};
 use crate::item::{Item, ItemId};
 use crate::text;
@@ -169,8 +169,12 @@ fn show_day(d: Option<Day>) -> String {
         .unwrap_or_else(|| "none".into())
 }
 
-/// Checks a receipt into a lot that already exists against what the lot says.
-fn existing_lot(r: &Receipt, item: &Item, lot: &Lot) -> Result<(), StockError> {
+/// Checks a receipt into a lot that already exists against what the lot
+/// says: each date the receipt gives must be the lot's. An expiry is never
+/// derived here: the lot's may have been given explicitly, or the item's
+/// shelf life changed since, and the label's production date still names
+/// the same lot.
+fn existing_lot(r: &Receipt, lot: &Lot) -> Result<(), StockError> {
     let mismatch = |field: &'static str, stored: String, given: String| StockError::LotMismatch {
         lot: r.lot_number.as_str().to_string(),
         field,
@@ -184,16 +188,12 @@ fn existing_lot(r: &Receipt, item: &Item, lot: &Lot) -> Result<(), StockError> {
             show_day(r.production),
         ));
     }
-    if r.expiry.is_some() || r.production.is_some() {
-        let expiry = derive_expiry(item, r.production.or(lot.production), r.expiry)
-            .map_err(|(f, d)| StockError::Invalid(Violations::one(f, d)))?;
-        if expiry != lot.expiry {
-            return Err(mismatch(
-                "expiry date",
-                show_day(lot.expiry),
-                show_day(expiry),
-            ));
-        }
+    if r.expiry.is_some() && r.expiry != lot.expiry {
+        return Err(mismatch(
+            "expiry date",
+            show_day(lot.expiry),
+            show_day(r.expiry),
+        ));
     }
     if !r.manufacturer.is_empty() && r.manufacturer != lot.manufacturer {
         return Err(mismatch(
@@ -214,9 +214,11 @@ fn existing_lot(r: &Receipt, item: &Item, lot: &Lot) -> Result<(), StockError> {
 
 /// Decides a receipt on the rows it touches: the depot, the item, the lot if
 /// its number exists, the tier owning that lot's units at this depot if it
-/// has any, and which of its serial numbers are already known. Ownership
-/// lives with the holding (depot and lot): a receipt naming another owner
-/// than the holding's is refused. `new_id` names the new lot and the entry.
+/// has any, and the assets its serial numbers already name. Ownership lives
+/// with the holding (depot and lot): a receipt naming another owner than the
+/// holding's is refused. A known unit is received again only if it may come
+/// back on the books here (written off as missing here, or void); it comes
+/// back in the receipt's lot. `new_id` names the new lot and the entry.
 #[allow(clippy::too_many_arguments)]
 pub fn plan_receipt(
     r: &Receipt,
@@ -224,7 +226,7 @@ pub fn plan_receipt(
     depot: &Depot,
     existing: Option<&Lot>,
     line_owner: Option<Tier>,
-    known_serials: &[SerialNumber],
+    known: &[AssetState],
     now: UtcMillis,
     new_id: &mut dyn FnMut() -> String,
 ) -> Result<ReceiptPlan, StockError> {
@@ -236,12 +238,12 @@ pub fn plan_receipt(
         });
     }
     tracking_rule(item, &r.serials)?;
-    if let Some(s) = known_serials.first() {
-        return Err(StockError::SerialExists(s.to_string()));
+    if let Some(a) = known.iter().find(|a| !a.may_enter(&depot.code)) {
+        return Err(StockError::SerialExists(a.serial.to_string()));
     }
     let (lot, new_lot) = match existing {
         Some(lot) => {
-            existing_lot(r, item, lot)?;
+            existing_lot(r, lot)?;
             (lot.clone(), None)
         }
         None => {
@@ -416,6 +418,117 @@ mod tests {
             )
             .is_ok()
         );
+    }
+
+    #[test]
+    fn a_unit_written_off_here_or_voided_is_received_again_into_the_receipt_lot() {
+        use crate::stock::entry::{AssetPlace, AssetStatus};
+        let generator = item(2, 0);
+        let asset = |depot: &str, status| AssetState {
+            serial: SerialNumber::from_stored("G1".into()),
+            lot: LotId("old".into()),
+            depot: DepotCode::from_stored(depot.into()),
+            status,
+            holder: None,
+        };
+        let r = Receipt::parse(
+            &ReceiptDraft {
+                quantity: 0,
+                serials: vec!["G1".into()],
+                ..draft(None, Some((2030, 1, 1)))
+            },
+            NOW,
+        )
+        .unwrap();
+        for back in [
+            asset("HB-SY", AssetStatus::Missing),
+            asset("HB-SY", AssetStatus::Void),
+            asset("HB-SY-ZS", AssetStatus::Void),
+        ] {
+            let plan = plan_receipt(
+                &r,
+                &generator,
+                &depot(),
+                None,
+                None,
+                &[back],
+                NOW,
+                &mut ids(),
+            )
+            .unwrap();
+            let m = plan.entry.assets.unwrap();
+            assert_eq!(
+                (m.from, m.to),
+                (None, AssetPlace::free(AssetStatus::InStock))
+            );
+            assert_eq!(plan.entry.lot.id, plan.new_lot.unwrap().id);
+        }
+        for still in [
+            asset("HB-SY-ZS", AssetStatus::Missing),
+            asset("HB-SY", AssetStatus::InStock),
+            asset("HB-SY", AssetStatus::Held),
+            asset("HB-SY", AssetStatus::Issued),
+            asset("HB-SY", AssetStatus::Scrapped),
+        ] {
+            assert_eq!(
+                plan_receipt(
+                    &r,
+                    &generator,
+                    &depot(),
+                    None,
+                    None,
+                    &[still],
+                    NOW,
+                    &mut ids()
+                ),
+                Err(StockError::SerialExists("G1".into()))
+            );
+        }
+    }
+
+    #[test]
+    fn a_receipt_into_a_lot_compares_only_the_dates_it_gives() {
+        let water = item(1, 365);
+        // The lot's expiry was given explicitly, not production + shelf life.
+        let mut existing = lot("x", None);
+        existing.number = LotNumber::from_stored("W-2026-01".into());
+        existing.production = Some(Day::from_ymd(2026, 6, 1).unwrap());
+        existing.expiry = Some(Day::from_ymd(2027, 3, 1).unwrap());
+        let receive = |prod, exp| {
+            let r = Receipt::parse(&draft(prod, exp), NOW).unwrap();
+            plan_receipt(
+                &r,
+                &water,
+                &depot(),
+                Some(&existing),
+                None,
+                &[],
+                NOW,
+                &mut ids(),
+            )
+        };
+        for (prod, exp) in [
+            (Some((2026, 6, 1)), None),
+            (None, Some((2027, 3, 1))),
+            (Some((2026, 6, 1)), Some((2027, 3, 1))),
+            (None, None),
+        ] {
+            assert_eq!(
+                receive(prod, exp).unwrap().new_lot,
+                None,
+                "{prod:?} {exp:?}"
+            );
+        }
+        for (prod, exp, field) in [
+            (Some((2026, 6, 2)), None, "production date"),
+            (None, Some((2027, 6, 1)), "expiry date"),
+            (Some((2026, 6, 1)), Some((2027, 6, 1)), "expiry date"),
+        ] {
+            assert!(
+                matches!(receive(prod, exp), Err(StockError::LotMismatch { field: f, .. }) if f == field),
+                "{prod:?} {exp:?}"
+            );
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Reversals: a mistaken receipt, issue, hold or release corrected by a new
 //! entry that points at it. Entries of documents are decided by their
-//! documents, and no reversal takes units a document holds.
+//! documents, no reversal takes units a document holds, and none brings
+//! stock back into a depot that is not active.
 
 use super::balance::Breach;
 use super::document::DocRef;
@@ -8,6 +9,7 @@ use super::entry::{EntryDraft, EntryType, LedgerEntry, asset_transition};
 use super::error::StockError;
 use super::lot::LotId;
 use super::pick::{AssetState, LineState};
+use crate::depot::{Depot, DepotStatus};
 use crate::time::UtcMillis;
 
 /// Why an entry cannot be reversed.
@@ -23,14 +25,15 @@ pub enum NotReversible {
     Document(DocRef),
 }
 
-/// Decides the reversal of `original` on its line as it is now. `reversed`
-/// says whether some entry already reverses it; `assets` are the original's
-/// serials as they are now; `holders` the open documents holding units on
-/// the line (named in the refusal).
+/// Decides the reversal of `original` on its line as it is now, at its
+/// depot as it is now. `reversed` says whether some entry already reverses
+/// it; `assets` are the original's serials as they are now; `holders` the
+/// open documents holding units on the line (named in the refusal).
 #[allow(clippy::too_many_arguments)]
 pub fn plan_reversal(
     original: &LedgerEntry,
     reversed: bool,
+    depot: &Depot,
     line: &LineState,
     assets: &[AssetState],
     holders: &[(LotId, DocRef)],
@@ -55,6 +58,15 @@ pub fn plan_reversal(
         return refuse(NotReversible::Document(doc.clone()));
     }
     let delta = original.delta.negated();
+    // Undoing an issue puts units back on the shelf: not into a depot that
+    // has closed (or is suspended) since.
+    if delta.on_hand > 0 && depot.status != DepotStatus::Active {
+        return Err(StockError::DepotNotActive {
+            depot: depot.code.to_string(),
+            status: depot.status.name(),
+            action: "take stock back in",
+        });
+    }
     let lot_number = original.lot_number.as_str().to_string();
     match line.balance.check(delta) {
         Ok(_) => {}
@@ -129,12 +141,13 @@ pub fn plan_reversal(
 mod tests {
     use super::*;
     use crate::depot::DepotCode;
+    use crate::depot::DepotStatus;
     use crate::item::ItemId;
     use crate::stock::balance::{Balance, Delta};
     use crate::stock::document::DocKind;
     use crate::stock::entry::{AssetPlace, AssetStatus};
     use crate::stock::lot::{LotNumber, SerialNumber};
-    use crate::stock::testing::{NOW, ids, line};
+    use crate::stock::testing::{NOW, depot, ids, line};
 
     fn entry(kind: EntryType, delta: Delta, serials: &[&str]) -> LedgerEntry {
         LedgerEntry {
@@ -165,7 +178,7 @@ mod tests {
     }
 
     fn reverse(e: &LedgerEntry, reversed: bool, l: &LineState) -> Result<EntryDraft, StockError> {
-        plan_reversal(e, reversed, l, &[], &[], "录错", NOW, &mut ids())
+        plan_reversal(e, reversed, &depot(), l, &[], &[], "录错", NOW, &mut ids())
     }
 
     #[test]
@@ -201,6 +214,7 @@ mod tests {
         let err = plan_reversal(
             &entry(EntryType::Hold, Delta::held(5), &[]),
             false,
+            &depot(),
             &l,
             &[],
             &[(LotId("a".into()), app)],
@@ -237,6 +251,30 @@ mod tests {
     }
 
     #[test]
+    fn no_reversal_brings_stock_back_into_a_depot_that_is_not_active() {
+        let l = line("a", None, 0);
+        let issue = entry(EntryType::Issue, Delta::on_hand(-5), &[]);
+        for status in [DepotStatus::Closed, DepotStatus::Suspended] {
+            let d = Depot { status, ..depot() };
+            let err = plan_reversal(&issue, false, &d, &l, &[], &[], "录错", NOW, &mut ids())
+                .unwrap_err();
+            assert!(
+                matches!(err, StockError::DepotNotActive { .. }),
+                "{status:?}: {err:?}"
+            );
+        }
+        // Taking units out again is no entry of stock.
+        let l = line("a", None, 5);
+        let receipt = entry(EntryType::Receipt, Delta::on_hand(5), &[]);
+        let d = Depot {
+            status: DepotStatus::Suspended,
+            ..depot()
+        };
+        let undo = plan_reversal(&receipt, false, &d, &l, &[], &[], "录错", NOW, &mut ids());
+        assert_eq!(undo.unwrap().delta, Delta::on_hand(-5));
+    }
+
+    #[test]
     fn a_serial_reversal_needs_every_asset_where_the_entry_left_it() {
         let l = line("a", None, 2);
         let issue = entry(EntryType::Issue, Delta::on_hand(-1), &["G1"]);
@@ -250,6 +288,7 @@ mod tests {
         let d = plan_reversal(
             &issue,
             false,
+            &depot(),
             &l,
             &[asset(AssetStatus::Issued)],
             &[],
@@ -262,6 +301,7 @@ mod tests {
         let err = plan_reversal(
             &issue,
             false,
+            &depot(),
             &l,
             &[asset(AssetStatus::Scrapped)],
             &[],

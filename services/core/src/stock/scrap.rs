@@ -1,6 +1,7 @@
 //! Scrap applications (报废申请): a keeper applies, the application holds the
-//! units at once, and the owning tier's decision either scraps them or lets
-//! them go back. Nothing else releases the units meanwhile.
+//! units at once — units already held by no document first, then free ones —
+//! and the owning tier's decision either scraps them or lets them go back
+//! free. Nothing else releases the units meanwhile.
 
 use super::balance::{Breach, Delta};
 use super::document::{
@@ -169,7 +170,7 @@ pub struct ScrapApplication {
     pub decided_at: Option<UtcMillis>,
     /// Decision note.
     pub decision_note: String,
-    /// The hold entry.
+    /// The first hold entry (of units already held, if it took any).
     pub hold_entry_id: String,
     /// The scrap or release entry.
     pub final_entry_id: Option<String>,
@@ -214,6 +215,51 @@ pub enum ScrapAction<'a> {
     Decide(&'a Decision),
 }
 
+/// The units an application takes from one source: how many, which serial
+/// numbers.
+type Take = (i64, Vec<SerialNumber>);
+
+/// Splits what an application asks for into units already held by no
+/// document (taken over first) and free units (the rest).
+fn takes(n: &NewScrap, w: &ScrapWorld<'_>) -> Result<(Take, Take), StockError> {
+    let held_place = AssetPlace::free(AssetStatus::Held);
+    match w.item.tracking {
+        Tracking::Lot => {
+            let held = n.quantity.min(w.line.balance.free_held().max(0));
+            Ok(((held, Vec::new()), (n.quantity - held, Vec::new())))
+        }
+        Tracking::Serial => {
+            let (held, free): (Vec<SerialNumber>, Vec<SerialNumber>) =
+                n.serials.iter().cloned().partition(|s| {
+                    w.assets
+                        .iter()
+                        .any(|a| &a.serial == s && a.is_at(&n.depot, &held_place))
+                });
+            let pick = |serials: &[SerialNumber], place: &AssetPlace| -> Result<Take, StockError> {
+                if serials.is_empty() {
+                    return Ok((0, Vec::new()));
+                }
+                let picked: Vec<SerialNumber> = serial_takes(
+                    &n.depot,
+                    Some(&n.lot_number),
+                    serials,
+                    w.assets,
+                    std::slice::from_ref(w.line),
+                    place,
+                )?
+                .into_iter()
+                .flat_map(|t| t.serials)
+                .collect();
+                Ok((picked.len() as i64, picked))
+            };
+            Ok((
+                pick(&held, &held_place)?,
+                pick(&free, &AssetPlace::free(AssetStatus::InStock))?,
+            ))
+        }
+    }
+}
+
 fn apply(
     n: &NewScrap,
     id: &str,
@@ -222,30 +268,25 @@ fn apply(
     new_id: &mut dyn FnMut() -> String,
 ) -> Result<DocPlan<ScrapApplication>, StockError> {
     tracking_rule(w.item, &n.serials)?;
-    let serials = match w.item.tracking {
-        Tracking::Lot => Vec::new(),
-        Tracking::Serial => serial_takes(
-            &n.depot,
-            Some(&n.lot_number),
-            &n.serials,
-            w.assets,
-            std::slice::from_ref(w.line),
-            &AssetPlace::free(AssetStatus::InStock),
-        )?
-        .into_iter()
-        .flat_map(|t| t.serials)
-        .collect(),
+    let ((held, held_serials), (free, free_serials)) = takes(n, w)?;
+    // Units already held by no document (damaged, in quarantine) become the
+    // application's first: held stays, held by documents goes up; then free
+    // units are held for it.
+    let over = Delta {
+        doc_held: held,
+        ..Delta::default()
     };
-    let delta = Delta::doc_held(n.quantity);
-    if let Err(b) = w.line.balance.check(delta) {
-        return Err(match b {
+    let more = Delta::doc_held(free);
+    let b = w.line.balance;
+    if let Err(breach) = b.check(over).and_then(|after| after.check(more)) {
+        return Err(match breach {
             Breach::TooLarge => StockError::BalanceLimit(n.lot_number.as_str().to_string()),
             _ => insufficient(
                 &n.depot,
                 &n.item,
                 Some(&n.lot_number),
                 n.quantity,
-                w.line.balance.free(),
+                b.free() + b.free_held(),
             ),
         });
     }
@@ -256,7 +297,7 @@ fn apply(
         lot: w.line.lot.id.clone(),
         lot_number: w.line.lot.number.clone(),
         quantity: n.quantity,
-        serials: serials.clone(),
+        serials: n.serials.clone(),
         reason: n.reason.clone(),
         disposal: n.disposal,
         status: ApprovalStatus::Pending,
@@ -269,26 +310,37 @@ fn apply(
         final_entry_id: None,
         version: 1,
     };
-    let hold = EntryDraft::new(
-        new_id(),
-        EntryType::Hold,
-        &n.depot,
-        &w.line.lot,
-        delta,
-        acting.now,
-    )
-    .reason(format!(
-        "hold: pending scrap application {id}: {}",
-        n.reason
-    ))
-    .owned_by(&app.doc_ref())
-    .serials(serials);
+    let mut entries = Vec::new();
+    for (delta, serials, what) in [
+        (over, held_serials, "units already held, "),
+        (more, free_serials, ""),
+    ] {
+        if delta.doc_held == 0 {
+            continue;
+        }
+        entries.push(
+            EntryDraft::new(
+                new_id(),
+                EntryType::Hold,
+                &n.depot,
+                &w.line.lot,
+                delta,
+                acting.now,
+            )
+            .reason(format!(
+                "hold: {what}pending scrap application {id}: {}",
+                n.reason
+            ))
+            .owned_by(&app.doc_ref())
+            .serials(serials),
+        );
+    }
     Ok(DocPlan {
         doc: ScrapApplication {
-            hold_entry_id: hold.id.clone(),
+            hold_entry_id: entries.first().map(|e| e.id.clone()).unwrap_or_default(),
             ..app
         },
-        entries: vec![hold],
+        entries,
         assets: Vec::new(),
     })
 }
@@ -514,6 +566,161 @@ mod tests {
                 &mut ids()
             ),
             Err(StockError::InvalidTransition { .. })
+        ));
+    }
+
+    #[test]
+    fn an_application_takes_units_held_by_no_document_first_then_free_ones() {
+        let it = item(1, 0);
+        let mut l = line("a", None, 10);
+        // 7 held: 5 by nobody in particular (damaged), 2 by another application.
+        l.balance.held = 7;
+        l.balance.doc_held = 2;
+        let w = ScrapWorld {
+            item: &it,
+            line: &l,
+            assets: &[],
+        };
+        let apply = |q: i64| {
+            scrap_transition(
+                None,
+                ScrapAction::Apply(&new_scrap(q), "S1"),
+                acting("k"),
+                &w,
+                &mut ids(),
+            )
+        };
+        let p = apply(4).unwrap();
+        assert_eq!(p.entries.len(), 1);
+        assert_eq!(
+            p.entries[0].delta,
+            Delta {
+                doc_held: 4,
+                ..Delta::default()
+            }
+        );
+        let p = apply(8).unwrap();
+        let deltas: Vec<Delta> = p.entries.iter().map(|e| e.delta).collect();
+        assert_eq!(
+            deltas,
+            vec![
+                Delta {
+                    doc_held: 5,
+                    ..Delta::default()
+                },
+                Delta::doc_held(3)
+            ]
+        );
+        assert_eq!(p.doc.hold_entry_id, p.entries[0].id);
+        let after = deltas
+            .iter()
+            .try_fold(l.balance, |b, d| b.apply(*d))
+            .unwrap();
+        assert_eq!((after.held, after.doc_held, after.free()), (10, 10, 0));
+        // Never another document's units.
+        assert!(matches!(
+            apply(9),
+            Err(StockError::InsufficientStock {
+                requested: 9,
+                available: 8,
+                ..
+            })
+        ));
+        // Rejected, the application's units go back free.
+        let app = p.doc;
+        let mut now = l.clone();
+        now.balance = after;
+        let w = ScrapWorld {
+            item: &it,
+            line: &now,
+            assets: &[],
+        };
+        let reject = Decision::Reject {
+            reason: "可修复".into(),
+        };
+        let p = scrap_transition(
+            Some(&app),
+            ScrapAction::Decide(&reject),
+            acting("chief"),
+            &w,
+            &mut ids(),
+        )
+        .unwrap();
+        let released = after.apply(p.entries[0].delta).unwrap();
+        assert_eq!(
+            (released.held, released.doc_held, released.free()),
+            (2, 2, 8)
+        );
+    }
+
+    #[test]
+    fn an_application_takes_named_serials_held_by_no_document_from_their_hold() {
+        use crate::depot::DepotCode;
+        let it = item(2, 0);
+        let mut l = line("a", None, 3);
+        l.balance.held = 2;
+        l.balance.doc_held = 1;
+        let other = DocRef::new(DocKind::ScrapApplication, "S0");
+        let asset = |s: &str, status, holder: Option<DocRef>| AssetState {
+            serial: SerialNumber::from_stored(s.into()),
+            lot: l.lot.id.clone(),
+            depot: DepotCode::from_stored("HB-SY".into()),
+            status,
+            holder,
+        };
+        let assets = [
+            asset("G1", AssetStatus::Held, None),
+            asset("G2", AssetStatus::InStock, None),
+            asset("G3", AssetStatus::Held, Some(other)),
+        ];
+        let w = ScrapWorld {
+            item: &it,
+            line: &l,
+            assets: &assets,
+        };
+        let apply = |serials: &[&str]| {
+            let n = NewScrap::parse(&ScrapDraft {
+                serials: serials.iter().map(|s| s.to_string()).collect(),
+                quantity: 0,
+                ..ScrapDraft {
+                    depot: "HB-SY".into(),
+                    item: "water".into(),
+                    lot_number: "Na".into(),
+                    reason: "损坏".into(),
+                    disposal: 1,
+                    ..Default::default()
+                }
+            })
+            .unwrap();
+            scrap_transition(
+                None,
+                ScrapAction::Apply(&n, "S1"),
+                acting("k"),
+                &w,
+                &mut ids(),
+            )
+        };
+        let p = apply(&["G2", "G1"]).unwrap();
+        let me = Some(DocRef::new(DocKind::ScrapApplication, "S1"));
+        let moves: Vec<_> = p
+            .entries
+            .iter()
+            .map(|e| {
+                let m = e.assets.clone().unwrap();
+                (e.serials.clone(), m.from.unwrap().status, m.to.holder)
+            })
+            .collect();
+        let g = |s: &str| vec![SerialNumber::from_stored(s.into())];
+        assert_eq!(
+            moves,
+            vec![
+                (g("G1"), AssetStatus::Held, me.clone()),
+                (g("G2"), AssetStatus::InStock, me)
+            ]
+        );
+        assert!(matches!(
+            apply(&["G3"]),
+            Err(StockError::HeldByDocument { .. })
         ));
     }
 

@@ -10,7 +10,7 @@ use super::{rule, summary};
 use crate::catalog::load_item;
 use crate::db::Store;
 use crate::error::{OpError, StoreError};
-use crate::network::{load_depot, load_scope_and_path};
+use crate::network::{load_depot_for_stock, load_scope_and_path};
 use crate::sql::{Arg, Sql};
 use crate::write::{Applied, Op, WriteMeta, Written};
 use reserve_core::authz::stock::{countersigner, keeper_at};
@@ -350,7 +350,10 @@ impl Op for OpenOp {
     ) -> Applied<StockCount, StockError> {
         let n = &self.new;
         keeper_at(&meta.actor, &n.depot).map_err(|d| OpError::Rule(d.into()))?;
-        let Some(depot) = load_depot(tx, n.depot.as_str()).await? else {
+        // Shared with every write that brings stock in: a depot closing
+        // meanwhile waits for this count to open (and then sees it) or has
+        // closed before it is read.
+        let Some(depot) = load_depot_for_stock(tx, n.depot.as_str()).await? else {
             return rule(StockError::DepotNotFound(n.depot.to_string()));
         };
         if depot.status == DepotStatus::Closed {
@@ -456,7 +459,18 @@ impl Op for RecordOp {
                 .map(|l| l.balance)
                 .unwrap_or_default();
             let assets = if item.tracking == Tracking::Serial {
-                load_assets_in_lot(tx, count.depot.as_str(), lot.id.as_str()).await?
+                // On hand in the lot here, and whatever the seen serial
+                // numbers name elsewhere (a unit found again).
+                let mut assets =
+                    load_assets_in_lot(tx, count.depot.as_str(), lot.id.as_str()).await?;
+                let elsewhere: Vec<SerialNumber> = c
+                    .serials
+                    .iter()
+                    .filter(|s| !assets.iter().any(|a| &a.serial == *s))
+                    .cloned()
+                    .collect();
+                assets.extend(load_assets(tx, c.item.as_str(), &elsewhere).await?);
+                assets
             } else {
                 Vec::new()
             };
@@ -620,15 +634,21 @@ impl Op for ApproveOp {
             &path,
         )
         .map_err(|d| OpError::Rule(d.into()))?;
+        let Some(depot) = load_depot_for_stock(tx, count.depot.as_str()).await? else {
+            return rule(StockError::DepotNotFound(count.depot.to_string()));
+        };
         let lines = lines_now(tx, &count).await?;
         let mut assets = Vec::new();
         for l in count.lines.iter().filter(|l| l.serial) {
-            assets.extend(load_assets(tx, l.item.as_str(), &l.missing()).await?);
+            let mut serials = l.missing();
+            serials.extend(l.found());
+            assets.extend(load_assets(tx, l.item.as_str(), &serials).await?);
         }
         let plan = count_transition(
             Some(&count),
             CountAction::Approve {
                 note: &self.note,
+                depot: &depot,
                 lines: &lines,
                 assets: &assets,
             },

@@ -2,7 +2,7 @@
 //! its ledger row and its asset move, in the caller's transaction. Nothing
 //! here decides anything; the plan came from core.
 
-use super::rows::{LineView, apply_delta, ensure_line, insert_assets, insert_entry, move_assets};
+use super::rows::{LineView, apply_delta, ensure_line, enter_assets, insert_entry, move_assets};
 use crate::error::StoreError;
 use crate::write::WriteMeta;
 use reserve_core::stock::{EntryDraft, LedgerEntry};
@@ -61,7 +61,7 @@ pub(crate) async fn post(
         e.seq = insert_entry(tx, &e).await?;
         if let Some(m) = &d.assets {
             match &m.from {
-                None => insert_assets(tx, item, lot, depot, &e.serials, &m.to, meta.now).await?,
+                None => enter_assets(tx, item, lot, depot, &e.serials, &m.to, meta.now).await?,
                 Some(from) => match &m.from_depot {
                     Some(at) => {
                         let at = at.as_str();

@@ -8,8 +8,8 @@ use crate::error::OpError;
 use crate::network::load_depot_for_stock;
 use crate::write::{Applied, Op, WriteMeta, Written};
 use reserve_core::authz::stock::keeper_at;
+use reserve_core::stock::StockError;
 use reserve_core::stock::receipt::{Receipt, plan_receipt};
-use reserve_core::stock::{SerialNumber, StockError};
 use serde_json::json;
 use sqlx::AnyConnection;
 
@@ -46,11 +46,7 @@ impl Op for ReceiveOp {
                 .map(|l| l.owning_tier),
             None => None,
         };
-        let known: Vec<SerialNumber> = load_assets(tx, r.item.as_str(), &r.serials)
-            .await?
-            .into_iter()
-            .map(|a| a.serial)
-            .collect();
+        let known = load_assets(tx, r.item.as_str(), &r.serials).await?;
         let plan = plan_receipt(
             r,
             &item,

@@ -6,6 +6,7 @@ use super::rows::{holders_at, load_assets, load_line, new_id};
 use super::{rule, summary};
 use crate::db::Store;
 use crate::error::{OpError, StoreError};
+use crate::network::load_depot_for_stock;
 use crate::write::{Applied, Op, WriteMeta, Written};
 use reserve_core::authz::stock::keeper_at;
 use reserve_core::stock::StockError;
@@ -40,6 +41,11 @@ impl Op for ReverseOp {
             return rule(StockError::EntryNotFound(self.entry.to_string()));
         };
         keeper_at(&meta.actor, &original.depot).map_err(|d| OpError::Rule(d.into()))?;
+        // Read as every write that may bring stock in reads it, so a depot
+        // closing meanwhile waits for this reversal or refuses it.
+        let Some(depot) = load_depot_for_stock(tx, original.depot.as_str()).await? else {
+            return rule(StockError::DepotNotFound(original.depot.to_string()));
+        };
         let reversed: Option<(String,)> =
             sqlx::query_as("SELECT id FROM ledger_entries WHERE reverses_id = $1")
                 .bind(&original.id)
@@ -58,6 +64,7 @@ impl Op for ReverseOp {
             plan_reversal(
                 &original,
                 reversed.is_some(),
+                &depot,
                 &state,
                 &assets,
                 holders,

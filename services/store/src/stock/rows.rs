@@ -467,8 +467,12 @@ pub(crate) async fn move_assets(
     Ok(())
 }
 
-/// Records assets new to the system, placed at `to`.
-pub(crate) async fn insert_assets(
+/// Puts assets on the books at `depot` in `lot`, placed at `to`: new ones
+/// are recorded, and known ones come back only if they may
+/// ([`AssetState::may_enter`]: written off as missing at this depot, or
+/// void); the conditional upsert states that rule, so a unit that came back
+/// or moved since the plan read it is a conflict, never a second copy.
+pub(crate) async fn enter_assets(
     tx: &mut AnyConnection,
     item: &str,
     lot: &str,
@@ -477,6 +481,17 @@ pub(crate) async fn insert_assets(
     to: &AssetPlace,
     now: UtcMillis,
 ) -> Result<(), StoreError> {
+    static UPSERT: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            " ON CONFLICT (item_id, serial_number) DO UPDATE SET lot_id = excluded.lot_id, \
+             depot_code = excluded.depot_code, status = excluded.status, holder = excluded.holder, \
+             version = assets.version + 1, updated_at = excluded.updated_at \
+             WHERE assets.holder IS NULL AND (assets.status = {void} \
+             OR (assets.status = {missing} AND assets.depot_code = excluded.depot_code))",
+            void = AssetStatus::Void.number(),
+            missing = AssetStatus::Missing.number(),
+        )
+    });
     for chunk in serials.chunks(200) {
         let mut sql = Sql::new(
             "INSERT INTO assets (item_id, serial_number, lot_id, depot_code, status, holder, version, updated_at) VALUES ",
@@ -493,7 +508,10 @@ pub(crate) async fn insert_assets(
                 .push(", ?, 1", Arg::OptText(to.holder.as_ref().map(DocRef::name)))
                 .push(", ?)", Arg::Int(now));
         }
-        sql.execute(&mut *tx).await?;
+        sql.raw(&UPSERT);
+        if sql.execute(&mut *tx).await? != chunk.len() as u64 {
+            return Err(StoreError::Conflict);
+        }
     }
     Ok(())
 }

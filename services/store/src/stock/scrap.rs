@@ -143,13 +143,18 @@ async fn save(
     }
 }
 
-/// A scrap application and the entry its step posted.
+/// A scrap application and the entries its step posted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScrapPosted {
     /// The application.
     pub application: ScrapApplication,
-    /// The hold, scrap or release entry.
+    /// The (first) hold, the scrap or the release entry.
     pub entry: Option<LedgerEntry>,
+    /// Every entry posted: an application may post two holds, one taking
+    /// over units already held and one holding free units. Empty in answers
+    /// recorded before it existed, which posted only `entry`.
+    #[serde(default)]
+    pub entries: Vec<LedgerEntry>,
 }
 
 impl Store {
@@ -276,7 +281,8 @@ impl Op for ApplyOp {
         Ok((
             ScrapPosted {
                 application: app,
-                entry: entries.into_iter().next(),
+                entry: entries.first().cloned(),
+                entries,
             },
             audit,
         ))
@@ -354,7 +360,8 @@ impl Op for DecideOp {
         Ok((
             ScrapPosted {
                 application: plan.doc,
-                entry: entries.into_iter().next(),
+                entry: entries.first().cloned(),
+                entries,
             },
             audit,
         ))

@@ -200,6 +200,14 @@ fn report(c: &pb::StockCount) {
                 l.held_by_documents_serial_numbers.join(" ")
             ));
         }
+        if !l.found_serial_numbers.is_empty() {
+            notes.push(format!(
+                "{} {}: found again, taken back in stock on approval: {}",
+                l.item_id,
+                l.lot_number,
+                l.found_serial_numbers.join(" ")
+            ));
+        }
     }
     print_table(&t);
     for n in notes {

@@ -73,7 +73,7 @@ pub async fn create(x: &mut Ctx, a: ScrapArgs) -> anyhow::Result<()> {
         "scrap application {} filed; {} unit(s) of {} lot {} are held until the owning tier decides",
         a.id, a.quantity, a.item_id, a.lot_number
     );
-    print::entries(r.hold_entry.as_slice());
+    print::entries(&r.hold_entries);
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //! recording posted as an adjustment on the balance as it is now.
 
 use super::{CountStatus, StockCount};
+use crate::depot::{Depot, DepotStatus};
 use crate::stock::balance::{Breach, Delta};
 use crate::stock::document::{Acting, DocPlan};
 use crate::stock::entry::{AssetPlace, AssetStatus, EntryDraft, EntryType};
@@ -12,6 +13,7 @@ use crate::stock::pick::{AssetState, LineState};
 pub(super) fn approve(
     count: &StockCount,
     note: &str,
+    depot: &Depot,
     lines: &[LineState],
     assets: &[AssetState],
     acting: Acting<'_>,
@@ -58,6 +60,17 @@ pub(super) fn approve(
             };
             let in_stock = still(AssetPlace::free(AssetStatus::InStock));
             let held = still(AssetPlace::free(AssetStatus::Held));
+            // Found at recording and still off the books: the ones that came
+            // back since were posted by their own movement.
+            let found: Vec<SerialNumber> = line
+                .found()
+                .into_iter()
+                .filter(|s| {
+                    assets
+                        .iter()
+                        .any(|a| &a.serial == s && a.may_enter(&count.depot))
+                })
+                .collect();
             if !in_stock.is_empty() {
                 posts.push((Delta::on_hand(-(in_stock.len() as i64)), in_stock));
             }
@@ -72,8 +85,26 @@ pub(super) fn approve(
                     held,
                 ));
             }
+            if !found.is_empty() {
+                posts.push((Delta::on_hand(found.len() as i64), found));
+            }
         } else if let Some(v) = line.variance().filter(|v| *v != 0) {
-            posts.push((Delta::on_hand(v), Vec::new()));
+            // Missing units are free ones first, then ones held by no
+            // document (the damaged corner); a document's units are present.
+            let delta = if v < 0 {
+                balance.write_off(-v)
+            } else {
+                Delta::on_hand(v)
+            };
+            posts.push((delta, Vec::new()));
+        }
+        // Units found come in only while the depot is active.
+        if depot.status != DepotStatus::Active && posts.iter().any(|(d, _)| d.on_hand > 0) {
+            return Err(StockError::DepotNotActive {
+                depot: depot.code.to_string(),
+                status: depot.status.name(),
+                action: "take in units a count found",
+            });
         }
         let mut after = balance;
         for (delta, _) in &posts {

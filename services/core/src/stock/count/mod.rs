@@ -2,7 +2,8 @@
 //! that each mean "on the shelf when recorded", a second person's approval,
 //! and per line counted minus on hand at recording posted as an adjustment,
 //! so movements before and after the recording are neither lost nor counted
-//! twice. Units a document holds count as present and held.
+//! twice. Units a document holds count as present and held; units seen that
+//! the books had written off here, or voided, come back in stock.
 
 mod approve;
 mod draft;
@@ -17,7 +18,7 @@ use super::document::{Acting, DocKind, DocPlan, DocRef, invalid_transition};
 use super::error::StockError;
 use super::lot::{Lot, LotId, LotNumber, SerialNumber};
 use super::pick::{AssetState, LineState};
-use crate::depot::DepotCode;
+use crate::depot::{Depot, DepotCode};
 use crate::item::{ItemId, Tracking};
 use crate::time::UtcMillis;
 use serde::{Deserialize, Serialize};
@@ -117,11 +118,26 @@ impl CountLine {
             .collect()
     }
 
+    /// Assets seen that were off the books at recording (written off as
+    /// missing here, or void): taken back in stock on approval.
+    pub fn found(&self) -> Vec<SerialNumber> {
+        let known: BTreeSet<&SerialNumber> = self
+            .serials_at_record
+            .iter()
+            .chain(&self.held_by_documents)
+            .collect();
+        self.counted_serials
+            .iter()
+            .filter(|s| !known.contains(s))
+            .cloned()
+            .collect()
+    }
+
     /// Counted minus on hand at recording, once recorded.
     pub fn variance(&self) -> Option<i64> {
         let counted = self.counted?;
         if self.serial {
-            Some(-(self.missing().len() as i64))
+            Some(self.found().len() as i64 - self.missing().len() as i64)
         } else {
             Some(counted - self.on_hand_at_record.unwrap_or(self.expected))
         }
@@ -203,7 +219,8 @@ pub struct AtRecord {
     pub tracking: Tracking,
     /// Its balance at the depot now (zero if it has no line).
     pub balance: Balance,
-    /// Its assets at the depot that are on hand (in stock or held).
+    /// Its assets at the depot that are on hand (in stock or held), and the
+    /// assets the counted serial numbers name, wherever they are.
     pub assets: Vec<AssetState>,
 }
 
@@ -216,14 +233,18 @@ pub enum CountAction<'a> {
     Record(&'a [Counted], &'a [AtRecord]),
     /// Submit for approval.
     Submit,
-    /// Approve, with the balances and (serial lines) the assets as they are now.
+    /// Approve, with the depot, the balances and (serial lines) the assets
+    /// as they are now.
     Approve {
         /// Note.
         note: &'a str,
+        /// The depot: a variance that brings units in needs it active.
+        depot: &'a Depot,
         /// Every lot of the count with its balance at the depot now (zero
         /// where it has no line).
         lines: &'a [LineState],
-        /// Assets of the count's serial lines, wherever they are now.
+        /// Assets of the count's serial lines missing or found at
+        /// recording, wherever they are now.
         assets: &'a [AssetState],
     },
     /// Cancel.
@@ -274,10 +295,11 @@ pub fn count_transition(
             Some((c, CountStatus::Submitted)),
             CountAction::Approve {
                 note,
+                depot,
                 lines,
                 assets,
             },
-        ) => approve::approve(c, note, lines, assets, acting, new_id),
+        ) => approve::approve(c, note, depot, lines, assets, acting, new_id),
         (Some((c, CountStatus::Open | CountStatus::Submitted)), CountAction::Cancel { reason }) => {
             Ok(plain(StockCount {
                 status: CountStatus::Cancelled,

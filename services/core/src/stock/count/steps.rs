@@ -91,17 +91,38 @@ pub(super) fn record(
             .iter()
             .filter(|a| a.depot == count.depot && a.lot == now.lot.id && a.status.on_hand())
             .collect();
-        if let Some(s) = c
+        // A unit seen that is not on hand here is found if the books wrote
+        // it off here or voided it; anything else must be received first.
+        for s in c
             .serials
             .iter()
-            .find(|s| !here.iter().any(|a| &a.serial == *s))
+            .filter(|s| !here.iter().any(|a| &a.serial == *s))
         {
-            return Err(StockError::SerialNotAvailable {
-                serial: s.to_string(),
-                status: "not recorded in this lot here".into(),
-                needed: "on hand (receive it first)",
-                depot: count.depot.to_string(),
-            });
+            if !now
+                .assets
+                .iter()
+                .any(|a| &a.serial == s && a.may_enter(&count.depot))
+            {
+                return Err(StockError::SerialNotAvailable {
+                    serial: s.to_string(),
+                    status: "not recorded in this lot here".into(),
+                    needed: "on hand (receive it first)",
+                    depot: count.depot.to_string(),
+                });
+            }
+            if let Some(other) = next
+                .lines
+                .iter()
+                .find(|l| l.lot != now.lot.id && l.counted_serials.contains(s))
+            {
+                return Err(StockError::Invalid(Violations::one(
+                    format!("lines[{i}].serial_numbers"),
+                    format!(
+                        "{s} is already counted in lot {} of this count",
+                        other.lot_number.as_str()
+                    ),
+                )));
+            }
         }
         let mut free: Vec<SerialNumber> = here
             .iter()

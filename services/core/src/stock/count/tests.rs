@@ -1,9 +1,10 @@
 //! One test per rule of counts.
 
 use super::*;
+use crate::depot::DepotStatus;
 use crate::stock::balance::Delta;
 use crate::stock::entry::AssetStatus;
-use crate::stock::testing::{NOW, ids, lot};
+use crate::stock::testing::{NOW, depot, ids, lot};
 
 fn acting(who: &str) -> Acting<'_> {
     Acting {
@@ -96,6 +97,7 @@ fn the_variance_is_counted_minus_on_hand_at_recording_whatever_moved_around_it()
         &c,
         CountAction::Approve {
             note: "",
+            depot: &depot(),
             lines: &[state("a", bal(70))],
             assets: &[],
         },
@@ -119,6 +121,7 @@ fn the_variance_is_counted_minus_on_hand_at_recording_whatever_moved_around_it()
         &c,
         CountAction::Approve {
             note: "",
+            depot: &depot(),
             lines: &[state("a", bal(63))],
             assets: &[],
         },
@@ -145,6 +148,7 @@ fn nobody_who_recorded_or_submitted_approves() {
     let c = run(&c, CountAction::Submit, "k2").unwrap().doc;
     let approve = CountAction::Approve {
         note: "",
+        depot: &depot(),
         lines: &[state("a", bal(10))],
         assets: &[],
     };
@@ -231,6 +235,7 @@ fn assets_a_document_holds_are_present_and_assets_gone_since_are_not_missing() {
         &c,
         CountAction::Approve {
             note: "",
+            depot: &depot(),
             lines: &[state(
                 "g",
                 Balance {
@@ -279,6 +284,7 @@ fn a_variance_that_no_longer_fits_refuses_the_whole_approval_and_states_are_enfo
             &c,
             CountAction::Approve {
                 note: "",
+                depot: &depot(),
                 lines: &[],
                 assets: &[]
             },
@@ -291,6 +297,7 @@ fn a_variance_that_no_longer_fits_refuses_the_whole_approval_and_states_are_enfo
         &c,
         CountAction::Approve {
             note: "",
+            depot: &depot(),
             lines: &[state("a", bal(10)), state("b", bal(5))],
             assets: &[],
         },
@@ -344,4 +351,229 @@ fn counted_lines_name_their_fields() {
             "lines[3].counted"
         ]
     );
+}
+
+#[test]
+fn a_unit_seen_that_the_books_wrote_off_here_or_voided_comes_back_on_approval() {
+    let s = |x: &str| SerialNumber::from_stored(x.into());
+    let asset = |x: &str, lot: &str, depot: &str, status| AssetState {
+        serial: s(x),
+        lot: LotId(lot.into()),
+        depot: DepotCode::from_stored(depot.into()),
+        status,
+        holder: None,
+    };
+    let c = opened(&[]);
+    let seen = |serials: &[&str]| Counted {
+        item: ItemId::from_stored("water".into()),
+        lot_number: LotNumber::from_stored("Ng".into()),
+        counted: serials.len() as i64,
+        serials: serials.iter().map(|x| s(x)).collect(),
+    };
+    let rec = |assets: Vec<AssetState>| AtRecord {
+        lot: lot("g", None),
+        tracking: Tracking::Serial,
+        balance: bal(1),
+        assets,
+    };
+    let world = vec![
+        asset("G1", "g", "HB-SY", AssetStatus::InStock),
+        // Written off here from another lot, voided at another depot.
+        asset("G5", "x", "HB-SY", AssetStatus::Missing),
+        asset("G6", "g", "HB-SY-ZS", AssetStatus::Void),
+        asset("G7", "g", "HB-SY", AssetStatus::Issued),
+        asset("G8", "g", "HB-SY-ZS", AssetStatus::Missing),
+    ];
+    for refused in ["G7", "G8", "G9"] {
+        let err = run(
+            &c,
+            CountAction::Record(&[seen(&["G1", refused])], &[rec(world.clone())]),
+            "k1",
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, StockError::SerialNotAvailable { serial, .. } if serial == refused),
+            "{err:?}"
+        );
+    }
+    let c = run(
+        &c,
+        CountAction::Record(&[seen(&["G1", "G5", "G6"])], &[rec(world)]),
+        "k1",
+    )
+    .unwrap()
+    .doc;
+    let l = &c.lines[0];
+    assert_eq!(l.found(), vec![s("G5"), s("G6")]);
+    assert_eq!((l.counted, l.variance()), (Some(3), Some(2)));
+    let c = run(&c, CountAction::Submit, "k1").unwrap().doc;
+    // G6 was received at HB-SY-ZS since: only G5 comes back here.
+    let now = vec![
+        asset("G5", "x", "HB-SY", AssetStatus::Missing),
+        asset("G6", "g", "HB-SY-ZS", AssetStatus::InStock),
+    ];
+    let p = run(
+        &c,
+        CountAction::Approve {
+            note: "",
+            depot: &depot(),
+            lines: &[state("g", bal(1))],
+            assets: &now,
+        },
+        "k2",
+    )
+    .unwrap();
+    assert_eq!(p.entries.len(), 1);
+    assert_eq!(p.entries[0].serials, vec![s("G5")]);
+    assert_eq!(p.entries[0].delta, Delta::on_hand(1));
+    assert_eq!(p.entries[0].assets.as_ref().unwrap().from, None);
+    assert_eq!(p.doc.lines[0].posted_variance, Some(1));
+}
+
+#[test]
+fn a_found_unit_is_counted_in_one_lot_only() {
+    let s = |x: &str| SerialNumber::from_stored(x.into());
+    let c = opened(&[]);
+    let missing = AssetState {
+        serial: s("G5"),
+        lot: LotId("g".into()),
+        depot: DepotCode::from_stored("HB-SY".into()),
+        status: AssetStatus::Missing,
+        holder: None,
+    };
+    let line = |l: &str| Counted {
+        item: ItemId::from_stored("water".into()),
+        lot_number: LotNumber::from_stored(format!("N{l}")),
+        counted: 1,
+        serials: vec![s("G5")],
+    };
+    let rec = |l: &str| AtRecord {
+        lot: lot(l, None),
+        tracking: Tracking::Serial,
+        balance: bal(0),
+        assets: vec![missing.clone()],
+    };
+    let err = run(
+        &c,
+        CountAction::Record(&[line("g"), line("h")], &[rec("g"), rec("h")]),
+        "k1",
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, StockError::Invalid(v) if v.as_slice()[0].field == "lines[1].serial_numbers"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_count_takes_units_in_only_while_its_depot_is_active_and_writes_off_any_time() {
+    let c = opened(&[("a", 10), ("b", 10)]);
+    let c = run(
+        &c,
+        CountAction::Record(
+            &[counted("a", 12), counted("b", 9)],
+            &[at("a", 10), at("b", 10)],
+        ),
+        "k1",
+    )
+    .unwrap()
+    .doc;
+    let c = run(&c, CountAction::Submit, "k1").unwrap().doc;
+    let lines = [state("a", bal(10)), state("b", bal(10))];
+    for status in [DepotStatus::Suspended, DepotStatus::Closed] {
+        let d = crate::depot::Depot { status, ..depot() };
+        let err = run(
+            &c,
+            CountAction::Approve {
+                note: "",
+                depot: &d,
+                lines: &lines,
+                assets: &[],
+            },
+            "k2",
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, StockError::DepotNotActive { .. }),
+            "{status:?}: {err:?}"
+        );
+    }
+    // A shortage is written off whatever the depot's status.
+    let c = opened(&[("b", 10)]);
+    let c = run(
+        &c,
+        CountAction::Record(&[counted("b", 9)], &[at("b", 10)]),
+        "k1",
+    )
+    .unwrap()
+    .doc;
+    let c = run(&c, CountAction::Submit, "k1").unwrap().doc;
+    let d = crate::depot::Depot {
+        status: DepotStatus::Suspended,
+        ..depot()
+    };
+    let p = run(
+        &c,
+        CountAction::Approve {
+            note: "",
+            depot: &d,
+            lines: &[state("b", bal(10))],
+            assets: &[],
+        },
+        "k2",
+    )
+    .unwrap();
+    assert_eq!(p.entries[0].delta, Delta::on_hand(-1));
+}
+
+#[test]
+fn a_shortage_is_written_off_from_free_units_then_from_holds_no_document_owns() {
+    // 10 on hand; 7 held, 2 of them by a scrap application; 3 free.
+    let held = Balance {
+        on_hand: 10,
+        reserved: 0,
+        held: 7,
+        doc_held: 2,
+    };
+    let approve_with = |counted_now: i64| {
+        let c = opened(&[("a", 10)]);
+        let c = run(
+            &c,
+            CountAction::Record(&[counted("a", counted_now)], &[at("a", 10)]),
+            "k1",
+        )
+        .unwrap()
+        .doc;
+        let c = run(&c, CountAction::Submit, "k1").unwrap().doc;
+        run(
+            &c,
+            CountAction::Approve {
+                note: "",
+                depot: &depot(),
+                lines: &[state("a", held)],
+                assets: &[],
+            },
+            "k2",
+        )
+    };
+    // 4 missing: the 3 free ones and 1 held by no document.
+    let p = approve_with(6).unwrap();
+    assert_eq!(
+        p.entries[0].delta,
+        Delta {
+            on_hand: -4,
+            held: -1,
+            ..Delta::default()
+        }
+    );
+    assert_eq!(p.doc.lines[0].posted_variance, Some(-4));
+    // 8 missing: every unit no document holds.
+    let p = approve_with(2).unwrap();
+    let after = held.apply(p.entries[0].delta).unwrap();
+    assert_eq!((after.on_hand, after.held, after.doc_held), (2, 2, 2));
+    // 9 missing would take a unit the application holds.
+    assert!(matches!(
+        approve_with(1),
+        Err(StockError::VarianceConflict { variance: -9, .. })
+    ));
 }
