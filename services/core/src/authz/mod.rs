@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 pub mod allocation;
+pub mod enterprise;
 pub mod scope;
 pub mod stock;
 

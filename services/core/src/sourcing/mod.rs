@@ -7,6 +7,7 @@
 //! [`propose`] is pure: the store loads what each depot has available of
 //! each item and the live agreements; this decides.
 
+pub mod readiness;
 pub mod travel;
 
 pub use travel::{TravelModel, distance_km, hours_ms};
