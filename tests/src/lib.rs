@@ -185,6 +185,7 @@ impl TestApp {
             clock: clock.clone(),
             health_interval,
             drain_timeout: Duration::from_secs(2),
+            sourcing: Default::default(),
         };
         let handle = tokio::spawn(reserve_server::serve(app, listener, async move {
             let _ = rx.await;
@@ -301,6 +302,7 @@ impl TestApp {
             clock: self.clock.clone(),
             health_interval: Duration::from_secs(3600),
             drain_timeout: Duration::from_secs(2),
+            sourcing: Default::default(),
         };
         let handle = tokio::spawn(reserve_server::serve(app, listener, async move {
             let _ = rx.await;

@@ -8,9 +8,11 @@ pub mod auth;
 pub mod catalog;
 pub mod context;
 pub mod devkey;
+pub mod enterprise;
 pub mod error;
 pub mod incident;
 pub mod network;
+pub mod sourcing;
 pub mod stock;
 pub mod wire;
 

@@ -425,6 +425,7 @@ async fn bench(a: &Args, url: &str, baseline: Option<f64>) -> anyhow::Result<()>
             clock: Arc::new(SystemClock),
             health_interval: Duration::from_secs(5),
             drain_timeout: Duration::from_secs(5),
+            sourcing: Default::default(),
         };
         let server = tokio::spawn(reserve_server::serve(app, listener, async move {
             let _ = stopped.await;

@@ -7,14 +7,18 @@ use reserve_api::audit::AuditApi;
 use reserve_api::auth::{self, Verifier};
 use reserve_api::catalog::CatalogApi;
 use reserve_api::context::Ctx;
+use reserve_api::enterprise::EnterpriseApi;
 use reserve_api::incident::IncidentApi;
 use reserve_api::network::NetworkApi;
 use reserve_api::pb::reserve::v1::allocation_service_server::AllocationServiceServer;
 use reserve_api::pb::reserve::v1::audit_service_server::AuditServiceServer;
 use reserve_api::pb::reserve::v1::catalog_service_server::CatalogServiceServer;
+use reserve_api::pb::reserve::v1::enterprise_reserve_service_server::EnterpriseReserveServiceServer;
 use reserve_api::pb::reserve::v1::incident_service_server::IncidentServiceServer;
 use reserve_api::pb::reserve::v1::network_service_server::NetworkServiceServer;
+use reserve_api::pb::reserve::v1::sourcing_service_server::SourcingServiceServer;
 use reserve_api::pb::reserve::v1::stock_service_server::StockServiceServer;
+use reserve_api::sourcing::SourcingApi;
 use reserve_api::stock::StockApi;
 use reserve_core::time::Clock;
 use reserve_store::Store;
@@ -29,13 +33,15 @@ use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 /// The fully qualified names of the reserve services, as health reports them.
-pub const SERVICE_NAMES: [&str; 6] = [
+pub const SERVICE_NAMES: [&str; 8] = [
     "reserve.v1.NetworkService",
     "reserve.v1.CatalogService",
     "reserve.v1.AuditService",
     "reserve.v1.StockService",
     "reserve.v1.IncidentService",
     "reserve.v1.AllocationService",
+    "reserve.v1.EnterpriseReserveService",
+    "reserve.v1.SourcingService",
 ];
 
 /// What a running server is made of.
@@ -52,6 +58,8 @@ pub struct App {
     /// How long a drain waits for in-flight calls (and open streams such as
     /// health watches) before closing them.
     pub drain_timeout: Duration,
+    /// Sourcing estimates and the relief kit.
+    pub sourcing: reserve_api::sourcing::SourcingConfig,
 }
 
 async fn set_all(reporter: &HealthReporter, status: ServingStatus) {
@@ -169,6 +177,14 @@ where
         ))
         .add_service(AllocationServiceServer::with_interceptor(
             AllocationApi::new(ctx.clone()),
+            check.clone(),
+        ))
+        .add_service(EnterpriseReserveServiceServer::with_interceptor(
+            EnterpriseApi::new(ctx.clone()),
+            check.clone(),
+        ))
+        .add_service(SourcingServiceServer::with_interceptor(
+            SourcingApi::new(ctx.clone(), app.sourcing.clone()),
             check,
         ))
         .serve_with_incoming_shutdown(

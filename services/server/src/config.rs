@@ -112,6 +112,64 @@ pub struct ServeArgs {
     /// Log format.
     #[arg(long, env = "RESERVE_LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
+    /// Sourcing estimates and the relief kit.
+    #[command(flatten)]
+    pub sourcing: SourcingArgs,
+}
+
+/// How proposals and readiness estimate travel, and the relief kit. The
+/// defaults are for the mountain roads of 十堰 (see
+/// `reserve_core::sourcing::travel`).
+#[derive(clap::Args, Clone, Debug)]
+pub struct SourcingArgs {
+    /// Road distance over straight-line distance (1 to 5).
+    #[arg(long, env = "RESERVE_ROAD_FACTOR", default_value_t = 1.6)]
+    pub road_factor: f64,
+    /// Average speed of a loaded truck, km/h (5 to 150).
+    #[arg(long, env = "RESERVE_SPEED_KMH", default_value_t = 40.0)]
+    pub speed_kmh: f64,
+    /// Hours to load and unload (0 to 24).
+    #[arg(long, env = "RESERVE_HANDLING_HOURS", default_value_t = 1.0)]
+    pub handling_hours: f64,
+    /// The standard relief kit as JSON: {"items": [{"item": ID, "per_hundred": N}, ...]};
+    /// the default is documented in `reserve_core::sourcing::readiness`.
+    #[arg(long, env = "RESERVE_KIT_FILE")]
+    pub kit: Option<std::path::PathBuf>,
+}
+
+impl SourcingArgs {
+    /// The checked configuration.
+    pub fn config(&self) -> anyhow::Result<reserve_api::sourcing::SourcingConfig> {
+        let travel = reserve_core::sourcing::TravelModel {
+            road_factor: self.road_factor,
+            speed_kmh: self.speed_kmh,
+            handling_hours: self.handling_hours,
+        }
+        .checked()
+        .map_err(|e| anyhow::anyhow!("--road-factor/--speed-kmh/--handling-hours: {e}"))?;
+        let kit = match &self.kit {
+            None => reserve_core::sourcing::readiness::Kit::default(),
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| anyhow::anyhow!("--kit {}: {e}", p.display()))?;
+                let kit: reserve_core::sourcing::readiness::Kit = serde_json::from_str(&text)
+                    .map_err(|e| anyhow::anyhow!("--kit {}: {e}", p.display()))?;
+                if kit.items.is_empty()
+                    || kit
+                        .items
+                        .iter()
+                        .any(|k| !(1..=100_000).contains(&k.per_hundred))
+                {
+                    anyhow::bail!(
+                        "--kit {}: list at least one item, each 1 to 100000 per hundred people",
+                        p.display()
+                    );
+                }
+                kit
+            }
+        };
+        Ok(reserve_api::sourcing::SourcingConfig { travel, kit })
+    }
 }
 
 /// Adds `mode=rwc` to a SQLite URL without a mode, so the file is created.

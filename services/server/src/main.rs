@@ -37,7 +37,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Serve gRPC (the default when no command is given).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Load the demo network into the database; does nothing if it is there.
     SeedDemo {
         #[command(flatten)]
@@ -134,6 +134,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         clock,
         health_interval: Duration::from_secs(2),
         drain_timeout: Duration::from_secs(20),
+        sourcing: args.sourcing.config()?,
     };
     reserve_server::serve(app, listener, shutdown_signal()).await?;
     store.close().await;
@@ -150,7 +151,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Some(Command::Serve(args)) => {
             init_logging(args.log_format);
-            serve(args).await
+            serve(*args).await
         }
         Some(Command::SeedDemo { db }) => {
             init_logging(LogFormat::Pretty);

@@ -242,3 +242,92 @@ async fn an_emergency_order_goes_before_approval_and_its_backfill_is_overdue_aft
     assert!(close(&mut disp).await.is_ok());
     app.assert_ledger_consistent().await;
 }
+
+#[tokio::test]
+async fn a_dispatcher_calls_off_a_source_that_cannot_send_and_the_order_completes_on_what_left() {
+    let app = TestApp::with_demo().await;
+    stock_in(&app, ZS, QUILT, "Q-1", 1_000, &[]).await;
+    stock_in(&app, ZS2, QUILT, "Q-2", 100, &[]).await;
+    let mut disp = dispatcher(&app, "disp@ZS", ZS);
+    let o = raise(
+        &mut disp,
+        transfer(
+            pb::AllocationPriority::Routine,
+            ZS1,
+            vec![line(QUILT, 150, &[(ZS, 100), (ZS2, 50)])],
+        ),
+    )
+    .await;
+    submit(&mut disp, &o.id).await.unwrap();
+    approve(&mut dispatcher(&app, "chief@ZS", ZS), &o.id)
+        .await
+        .unwrap();
+    dispatch(&mut keeper(&app, ZS), &o.id, ZS).await.unwrap();
+    // 宝丰镇's point is cut off by the flood: the dispatcher calls off its part.
+    let rest = disp
+        .cancel_allocation_order(pb::CancelAllocationOrderRequest {
+            request_id: rid(),
+            order_id: o.id.clone(),
+            reason: "宝丰镇道路中断".into(),
+            etag: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .order
+        .unwrap();
+    assert_eq!(state(&rest), pb::AllocationState::Dispatched);
+    assert_eq!(
+        lines(&app, ZS2, QUILT).await,
+        vec![("Q-2".into(), 100, 0, 0)]
+    );
+    assert!(
+        rest.dispatches
+            .iter()
+            .any(|d| d.source_depot_code == ZS2 && d.cancelled)
+    );
+    let got = receive_all(&mut keeper(&app, ZS1), &rest).await.unwrap();
+    assert_eq!(state(&got), pb::AllocationState::Received);
+    app.assert_ledger_consistent().await;
+}
+
+#[tokio::test]
+async fn before_approval_only_depots_under_the_command_depot_send() {
+    let app = TestApp::with_demo().await;
+    stock_in(&app, ZS, QUILT, "Q-1", 1_000, &[]).await;
+    stock_in(&app, FX, QUILT, "Q-F", 1_000, &[]).await;
+    // 竹山县's dispatcher raises an emergency order reaching into 房县.
+    let mut disp = dispatcher(&app, "disp@ZS", ZS);
+    let mut o = transfer(
+        pb::AllocationPriority::Emergency,
+        ZS1,
+        vec![line(QUILT, 300, &[(ZS, 100), (FX, 200)])],
+    );
+    o.justification = "本县不足".into();
+    let o = raise(&mut disp, o).await;
+    submit(&mut disp, &o.id).await.unwrap();
+    assert!(dispatch(&mut keeper(&app, ZS), &o.id, ZS).await.is_ok());
+    let err = dispatch(&mut keeper(&app, FX), &o.id, FX)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        reason(&err).as_deref(),
+        Some("APPROVAL_REQUIRED"),
+        "{err:?}"
+    );
+    assert_eq!(
+        lines(&app, FX, QUILT).await,
+        vec![("Q-F".into(), 1_000, 0, 0)]
+    );
+    // The city's dispatcher back-fills the approval; then 房县 sends.
+    let filled = approve(&mut dispatcher(&app, "disp@SY", CITY), &o.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        lines(&app, FX, QUILT).await,
+        vec![("Q-F".into(), 1_000, 200, 0)]
+    );
+    assert!(!filled.approved_by.is_empty());
+    assert!(dispatch(&mut keeper(&app, FX), &o.id, FX).await.is_ok());
+    app.assert_ledger_consistent().await;
+}

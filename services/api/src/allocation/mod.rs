@@ -51,12 +51,12 @@ impl AllocationApi {
         name: &str,
         msg: &M,
         request_id: &str,
-        order_id: &str,
+        (id_field, order_id): (&str, &str),
         etag: &str,
         parsed: Result<OrderCommand, Violations>,
     ) -> Result<pb::AllocationOrder, Status> {
         let mut v = Violations::new();
-        let id = v.take("order_id", order_ref(order_id));
+        let id = v.take(id_field, order_ref(order_id));
         let etag = v.take("etag", Etag::parse_optional(etag));
         let parsed = match parsed {
             Ok(c) if v.is_empty() => Ok(c),
@@ -230,7 +230,7 @@ impl AllocationService for AllocationApi {
                 "AmendAllocationOrder",
                 &msg,
                 &msg.request_id,
-                &order.id,
+                ("order.id", &order.id),
                 &msg.etag,
                 parsed,
             )
@@ -252,7 +252,7 @@ impl AllocationService for AllocationApi {
                 "SubmitAllocationOrder",
                 &m,
                 &m.request_id,
-                &m.order_id,
+                ("order_id", &m.order_id),
                 &m.etag,
                 Ok(OrderCommand::Submit),
             )
@@ -275,7 +275,7 @@ impl AllocationService for AllocationApi {
                 "ApproveAllocationOrder",
                 &m,
                 &m.request_id,
-                &m.order_id,
+                ("order_id", &m.order_id),
                 &m.etag,
                 parsed,
             )
@@ -298,7 +298,7 @@ impl AllocationService for AllocationApi {
                 "RejectAllocationOrder",
                 &m,
                 &m.request_id,
-                &m.order_id,
+                ("order_id", &m.order_id),
                 &m.etag,
                 parsed,
             )
@@ -321,7 +321,7 @@ impl AllocationService for AllocationApi {
                 "DispatchAllocationOrder",
                 &m,
                 &m.request_id,
-                &m.order_id,
+                ("order_id", &m.order_id),
                 &m.etag,
                 parsed,
             )
@@ -344,7 +344,7 @@ impl AllocationService for AllocationApi {
                 "ReceiveAllocationOrder",
                 &m,
                 &m.request_id,
-                &m.order_id,
+                ("order_id", &m.order_id),
                 &m.etag,
                 parsed,
             )
@@ -367,7 +367,7 @@ impl AllocationService for AllocationApi {
                 "CloseAllocationOrder",
                 &m,
                 &m.request_id,
-                &m.order_id,
+                ("order_id", &m.order_id),
                 &m.etag,
                 parsed,
             )
@@ -390,7 +390,7 @@ impl AllocationService for AllocationApi {
                 "CancelAllocationOrder",
                 &m,
                 &m.request_id,
-                &m.order_id,
+                ("order_id", &m.order_id),
                 &m.etag,
                 parsed,
             )

@@ -149,6 +149,7 @@ fn dispatch_pb(d: &DispatchRecord) -> pb::Dispatch {
         dispatched_by: d.by.clone(),
         dispatch_time: timestamp(d.at),
         note: d.note.clone(),
+        cancelled: d.cancelled,
     }
 }
 

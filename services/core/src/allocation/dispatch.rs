@@ -3,7 +3,7 @@
 //! reservation, if fewer leave, is released); an emergency order not yet
 //! approved takes free units directly, and its approval is then due.
 
-use super::rules::{OrderWorld, take_units};
+use super::rules::{OrderWorld, PlannedTake, planned, take_planned};
 use super::transition::{Actor, entry, event, lot_of, reserved};
 use super::{AllocationError, BACKFILL_MS, DispatchRecord, Order, Share, State, Transport};
 use crate::depot::{DepotCode, parse_phone};
@@ -13,6 +13,9 @@ use crate::stock::document::DocPlan;
 use crate::stock::{Delta, EntryType, LotNumber, SerialNumber, fields};
 use crate::text;
 use crate::violation::Violations;
+
+/// The most shares one dispatch may name as short.
+pub const MAX_SHORT: usize = 1000;
 
 /// A share that leaves short of its reservation, as sent.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -94,6 +97,13 @@ impl DispatchNote {
             v.add("transport.eta", "must not be before the departure time");
         }
         let mut short = Vec::new();
+        if d.short.len() > MAX_SHORT {
+            v.add(
+                "short_shares",
+                format!("must list at most {MAX_SHORT} shares"),
+            );
+            return Err(v);
+        }
         for (i, s) in d.short.iter().enumerate() {
             let f = format!("short_shares[{i}]");
             let line = match u32::try_from(s.line) {
@@ -187,7 +197,30 @@ pub(super) fn dispatch(
             .collect()
     } else {
         // 先调后补: the dispatcher who raised it as an emergency decided.
-        let (shares, overrides) = take_units(&next, world, Some(source), &order.raised_by)?;
+        // Lines the keeper sends short of the plan go as the keeper names
+        // them (lot and quantity); every other line as planned.
+        if let Some((i, _)) = note
+            .short
+            .iter()
+            .enumerate()
+            .find(|(_, s)| !s.serials.is_empty())
+        {
+            return Err(AllocationError::Invalid(Violations::one(
+                format!("short_shares[{i}].serial_numbers"),
+                "before approval, give quantities per lot; the serials are picked first expired first out",
+            )));
+        }
+        let mut takes = planned(order, Some(source));
+        takes.retain(|t| !note.short.iter().any(|s| s.line == t.line));
+        for s in &note.short {
+            takes.push(PlannedTake {
+                line: s.line,
+                depot: source.clone(),
+                lot: Some(s.lot.clone()),
+                quantity: s.quantity,
+            });
+        }
+        let (shares, overrides) = take_planned(&next, world, &takes, &order.raised_by)?;
         next.overrides.extend(overrides);
         shares
     };
@@ -195,6 +228,9 @@ pub(super) fn dispatch(
         return Err(AllocationError::NothingToDispatch(source.to_string()));
     }
     for (i, s) in note.short.iter().enumerate() {
+        if !approved && s.quantity == 0 {
+            continue;
+        }
         if !picked
             .iter()
             .any(|p| p.line == s.line && p.lot_number == s.lot)
@@ -335,6 +371,7 @@ pub(super) fn dispatch(
         by: actor.who.to_string(),
         at: actor.now,
         note: note.note.clone(),
+        cancelled: false,
     });
     if !approved && next.backfill_due.is_none() {
         next.backfill_due = Some(actor.now.saturating_add(BACKFILL_MS));

@@ -63,6 +63,19 @@ pub enum AllocationError {
         /// Units taken from outside.
         outside: i64,
     },
+    /// An emergency order goes before approval only from depots under its
+    /// command depot; others wait for a dispatcher over them to approve.
+    #[error(
+        "allocation order {number} is not approved, and {source_depot} is not under its command depot {command}; a dispatcher over {source_depot} must approve it first"
+    )]
+    ApprovalRequired {
+        /// The order's number.
+        number: String,
+        /// The source.
+        source_depot: String,
+        /// The command depot.
+        command: String,
+    },
     /// A source has nothing left to dispatch on this order.
     #[error("depot {0} has nothing to dispatch on this order")]
     NothingToDispatch(String),
@@ -168,6 +181,7 @@ impl Failure for AllocationError {
                 ],
             },
             AllocationError::NothingToDispatch(_) => pre("NOTHING_TO_DISPATCH"),
+            AllocationError::ApprovalRequired { .. } => pre("APPROVAL_REQUIRED"),
             AllocationError::ExceedsInTransit { .. } => pre("EXCEEDS_IN_TRANSIT"),
             AllocationError::NotFullyReceived { .. } => pre("NOT_FULLY_RECEIVED"),
             AllocationError::BackfillPending(_) => pre("BACKFILL_PENDING"),

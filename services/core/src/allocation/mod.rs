@@ -299,6 +299,10 @@ pub struct DispatchRecord {
     pub at: UtcMillis,
     /// Why fewer units left, if so.
     pub note: String,
+    /// Whether the source was called off without sending anything (its
+    /// reservation released by a dispatcher).
+    #[serde(default)]
+    pub cancelled: bool,
 }
 
 /// A source taken below its reserve minimum by an emergency order.

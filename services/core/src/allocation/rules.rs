@@ -112,26 +112,70 @@ impl<'a> Pool<'a> {
     }
 }
 
-/// Plans the shares of every source of `lines` taken at `sources` (all
-/// sources when `None`): first-expired-first-out where no lot is named,
-/// free units only, and serial items by their free assets. Returns the
-/// shares (with `reserved` set to the units taken) and the reserve minimums
-/// broken, which only an emergency order may break (`decided_by` decides).
+/// One planned take: units of a line from a source, in a named lot or
+/// first-expired-first-out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlannedTake {
+    /// Line number.
+    pub line: u32,
+    /// Source.
+    pub depot: DepotCode,
+    /// Named lot.
+    pub lot: Option<LotNumber>,
+    /// Units.
+    pub quantity: i64,
+}
+
+/// The order's planned takes at `source` (all sources when `None`).
+pub fn planned(order: &Order, source: Option<&DepotCode>) -> Vec<PlannedTake> {
+    order
+        .lines
+        .iter()
+        .flat_map(|l| {
+            l.sources.iter().map(|s| PlannedTake {
+                line: l.number,
+                depot: s.depot.clone(),
+                lot: s.lot.clone(),
+                quantity: s.quantity,
+            })
+        })
+        .filter(|p| source.is_none_or(|s| s == &p.depot))
+        .collect()
+}
+
+/// Plans the shares of the order's takes at `sources` (all sources when
+/// `None`): first-expired-first-out where no lot is named, free units only,
+/// and serial items by their free assets. Returns the shares (with
+/// `reserved` set to the units taken) and the reserve minimums broken,
+/// which only an emergency order may break (`decided_by` decides).
 pub fn take_units(
     order: &Order,
     world: &OrderWorld,
     sources: Option<&DepotCode>,
     decided_by: &str,
 ) -> Result<(Vec<Share>, Vec<Override>), AllocationError> {
+    take_planned(order, world, &planned(order, sources), decided_by)
+}
+
+/// Plans the shares of `takes`: those naming a lot first (so first expired
+/// first out never eats a lot another take names), then the rest.
+pub fn take_planned(
+    order: &Order,
+    world: &OrderWorld,
+    takes: &[PlannedTake],
+    decided_by: &str,
+) -> Result<(Vec<Share>, Vec<Override>), AllocationError> {
     let today = world.today.unwrap_or(Day(0));
     let mut pools: BTreeMap<(DepotCode, ItemId), Pool<'_>> = BTreeMap::new();
     let mut shares: Vec<Share> = Vec::new();
-    for line in &order.lines {
+    let mut ordered: Vec<&PlannedTake> = takes.iter().collect();
+    ordered.sort_by_key(|t| t.lot.is_none());
+    for plan in ordered {
+        let Some(line) = order.lines.iter().find(|l| l.number == plan.line) else {
+            continue;
+        };
         let item = world.item(&line.item)?;
-        for plan in &line.sources {
-            if sources.is_some_and(|s| s != &plan.depot) {
-                continue;
-            }
+        {
             let pool = pools
                 .entry((plan.depot.clone(), line.item.clone()))
                 .or_insert_with(|| Pool::new(world.stock(&plan.depot, &line.item), today));

@@ -410,7 +410,9 @@ fn every_state_allows_exactly_its_actions() {
             State::Draft => vec!["amended", "submitted", "cancelled"],
             State::Submitted => vec!["approved", "rejected", "cancelled"],
             State::Approved => vec!["dispatched", "cancelled"],
-            State::Dispatched => vec!["dispatched", "received"],
+            // Its one source has not dispatched yet here: the rest may be
+            // called off.
+            State::Dispatched => vec!["dispatched", "received", "cancelled"],
             State::Received => vec!["closed"],
             _ => vec![],
         }
@@ -452,4 +454,93 @@ fn numbers_states_and_kinds_round_trip() {
     assert_eq!(Kind::from_number(2), Some(Kind::IncidentSite));
     assert_eq!(Priority::from_number(3), Some(Priority::Emergency));
     assert!(Priority::Emergency > Priority::Urgent);
+}
+
+#[test]
+fn a_dispatcher_calls_off_sources_yet_to_send_and_the_order_settles_on_what_left() {
+    let w = world();
+    let plan = approved(&draft(1, &[("ZS", 70), ("SY", 5)], 75), &w);
+    let out = step(
+        &plan.doc,
+        OrderAction::Dispatch(&dispatch_note("ZS")),
+        "keeper",
+        &w,
+    )
+    .unwrap();
+    let rest = step(
+        &out.doc,
+        OrderAction::Cancel {
+            reason: "竹溪县库被淹",
+        },
+        "disp",
+        &w,
+    )
+    .unwrap();
+    // SY's reservation is released; ZS's units stay on the road.
+    assert_eq!(rest.entries.len(), 1);
+    assert_eq!(
+        (
+            rest.entries[0].kind,
+            rest.entries[0].depot.as_str(),
+            rest.entries[0].delta.reserved
+        ),
+        (EntryType::Unreserve, "SY", -5)
+    );
+    assert_eq!(rest.doc.state, State::Dispatched);
+    assert!(
+        rest.doc
+            .dispatches
+            .iter()
+            .any(|d| d.cancelled && d.source.as_str() == "SY")
+    );
+    let arrived = [
+        arrival("ZS", "Nb", 50, 0, 0, 0),
+        arrival("ZS", "Na", 20, 0, 0, 0),
+    ];
+    let done = step(&rest.doc, OrderAction::Receive(&arrived), "dest", &w).unwrap();
+    assert_eq!(done.doc.state, State::Received);
+    // Nothing left to call off.
+    assert!(matches!(
+        step(&done.doc, OrderAction::Cancel { reason: "x" }, "disp", &w).unwrap_err(),
+        AllocationError::InvalidTransition { .. }
+    ));
+}
+
+#[test]
+fn before_approval_a_keeper_sends_what_there_is_naming_the_lot() {
+    let w = world();
+    let o = raised(&draft(3, &[("ZS", 90)], 90));
+    let mut new = draft(3, &[("ZS", 90)], 90);
+    new.justification = "紧急".into();
+    let o = step(&o, OrderAction::Amend(&new), "disp", &w).unwrap().doc;
+    let o = step(&o, OrderAction::Submit, "disp", &w).unwrap().doc;
+    // 80 free at ZS: the plan of 90 cannot go whole.
+    let whole = step(
+        &o,
+        OrderAction::Dispatch(&dispatch_note("ZS")),
+        "keeper",
+        &w,
+    )
+    .unwrap_err();
+    assert!(matches!(
+        whole,
+        AllocationError::Stock(StockError::InsufficientStock { .. })
+    ));
+    let note = DispatchNote::parse(&DispatchDraft {
+        source: "ZS".into(),
+        short: vec![ShortDraft {
+            line: 1,
+            lot: "Nb".into(),
+            quantity: 50,
+            serials: Vec::new(),
+        }],
+        note: "只有这些".into(),
+        ..Default::default()
+    })
+    .unwrap();
+    let out = step(&o, OrderAction::Dispatch(&note), "keeper", &w).unwrap();
+    assert_eq!(out.entries.len(), 1);
+    assert_eq!(out.entries[0].delta, Delta::on_hand(-50));
+    assert_eq!(out.entries[0].lot.number.as_str(), "Nb");
+    assert_eq!(out.doc.in_transit(), 50);
 }

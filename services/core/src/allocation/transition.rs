@@ -5,7 +5,8 @@ use super::dispatch::{DispatchNote, dispatch};
 use super::receive::{Arrival, receive};
 use super::rules::{OrderWorld, check_fully_sourced, check_own_subtree};
 use super::{
-    AllocationError, Destination, Event, Kind, NewOrder, Order, Priority, State, approve::approve,
+    AllocationError, Destination, DispatchRecord, Event, Kind, NewOrder, Order, Priority, State,
+    Transport, approve::approve,
 };
 use crate::depot::DepotCode;
 use crate::request::Etag;
@@ -106,7 +107,11 @@ pub fn allowed(order: &Order, action: &OrderAction<'_>) -> bool {
         }
         OrderAction::Receive(_) => order.state == Dispatched,
         OrderAction::Close { .. } => order.state == Received,
-        OrderAction::Cancel { .. } => matches!(order.state, Draft | Submitted | Approved),
+        OrderAction::Cancel { .. } => {
+            matches!(order.state, Draft | Submitted | Approved)
+                || (order.state == Dispatched
+                    && order.sources().iter().any(|s| !order.dispatched_from(s)))
+        }
     }
 }
 
@@ -228,14 +233,39 @@ pub fn order_transition(
                 );
                 s.reserved = 0;
             }
-            next.state = State::Cancelled;
-            event(
-                &mut next,
-                &actor,
-                "cancelled",
-                Some(order.state),
-                reason.to_string(),
-            );
+            if order.state == State::Dispatched {
+                // Units already on the road go on; the sources yet to send
+                // are called off, their reservations released.
+                for source in order.sources() {
+                    if !order.dispatched_from(&source) {
+                        next.dispatches.push(DispatchRecord {
+                            source,
+                            transport: Transport::default(),
+                            by: actor.who.to_string(),
+                            at: actor.now,
+                            note: reason.to_string(),
+                            cancelled: true,
+                        });
+                    }
+                }
+                let note = reason.to_string();
+                event(
+                    &mut next,
+                    &actor,
+                    "cancelled the rest",
+                    Some(order.state),
+                    note,
+                );
+            } else {
+                next.state = State::Cancelled;
+                event(
+                    &mut next,
+                    &actor,
+                    "cancelled",
+                    Some(order.state),
+                    reason.to_string(),
+                );
+            }
             DocPlan::new(next, entries)
         }
     };

@@ -18,6 +18,7 @@ use ops::{ActionOp, CreateOp};
 use reserve_core::allocation::{AllocationError, NewOrder, Order, Priority, State};
 use reserve_core::depot::{DepotCode, DepotPath};
 use reserve_core::request::{Etag, PageSize};
+use reserve_core::sourcing::ProposedLine;
 use reserve_core::time::UtcMillis;
 use rows::{ORDER_COLUMNS, OrderRow, load_order, load_placed, orders_from, touched};
 
@@ -46,6 +47,17 @@ impl Store {
         new: NewOrder,
     ) -> Result<Written<Order>, OpError<AllocationError>> {
         self.run(meta, &CreateOp { new }).await
+    }
+
+    /// Raises a draft sourced from a proposal; the proposal is part of the
+    /// answer, so a retry gets the same one back.
+    pub async fn create_order_from_proposal(
+        &self,
+        meta: &WriteMeta,
+        new: NewOrder,
+        proposal: Vec<ProposedLine>,
+    ) -> Result<Written<(Order, Vec<ProposedLine>)>, OpError<AllocationError>> {
+        self.run(meta, &ops::FromProposalOp { new, proposal }).await
     }
 
     /// Acts on an order.

@@ -229,6 +229,31 @@ impl Op for CreateOp {
     }
 }
 
+pub(crate) struct FromProposalOp {
+    pub new: NewOrder,
+    pub proposal: Vec<reserve_core::sourcing::ProposedLine>,
+}
+
+impl Op for FromProposalOp {
+    type Output = (Order, Vec<reserve_core::sourcing::ProposedLine>);
+    type Error = AllocationError;
+
+    async fn apply(
+        &self,
+        tx: &mut AnyConnection,
+        meta: &WriteMeta,
+    ) -> Applied<Self::Output, AllocationError> {
+        let create = CreateOp {
+            new: self.new.clone(),
+        };
+        let (order, mut audit) = create.apply(tx, meta).await?;
+        if let Some(m) = audit.changes.as_object_mut() {
+            m.insert("from_proposal".into(), serde_json::Value::Bool(true));
+        }
+        Ok(((order, self.proposal.clone()), audit))
+    }
+}
+
 pub(crate) struct ActionOp {
     pub id: String,
     pub command: OrderCommand,
@@ -279,6 +304,24 @@ impl Op for ActionOp {
                 let placed_sources: Vec<_> = sources.iter().map(|s| at(&placed, s)).collect();
                 order_approver(p, scope, answering, &placed_sources).map_err(denied)?;
                 if matches!(self.command, OrderCommand::Approve(_)) {
+                    // Approval takes from the sources yet to send and
+                    // delivers to the destination: all must be in service.
+                    let mut open: Vec<&DepotCode> = sources
+                        .iter()
+                        .filter(|s| !order.dispatched_from(s))
+                        .collect();
+                    open.extend(order.destination.depot());
+                    for d in open {
+                        if let Some(pl) =
+                            placed.get(d).filter(|pl| pl.status != DepotStatus::Active)
+                        {
+                            return rule(StockError::DepotNotActive {
+                                depot: d.to_string(),
+                                status: pl.status.name(),
+                                action: "take part in an approved allocation order",
+                            });
+                        }
+                    }
                     needs.own = order.state == State::Submitted;
                     needs.stock_at = sources
                         .into_iter()
@@ -288,7 +331,16 @@ impl Op for ActionOp {
             }
             OrderCommand::Dispatch(d) => {
                 order_dispatcher(p, &d.source).map_err(denied)?;
-                if placed.contains_key(&d.source) {
+                if let Some(src) = placed.get(&d.source) {
+                    // Before approval, only depots the raising dispatcher
+                    // answers for (under the command depot) may send.
+                    if order.approved_by.is_none() && !command.1.covers(&src.path) {
+                        return rule(AllocationError::ApprovalRequired {
+                            number: order.number.clone(),
+                            source_depot: d.source.to_string(),
+                            command: order.command_depot.to_string(),
+                        });
+                    }
                     needs.stock_at = vec![d.source.clone()];
                 }
             }
@@ -322,9 +374,14 @@ impl Op for ActionOp {
         save_order(tx, &plan.doc, order.version).await?;
         let o = plan.doc;
         let last = o.timeline.last();
+        // A dispatch is the source's act; everything else the destination's.
+        let audit_depot = match &self.command {
+            OrderCommand::Dispatch(d) => &d.source,
+            _ => o.answering_depot(),
+        };
         let audit = summary::document(
             &o.doc_ref(),
-            o.answering_depot(),
+            audit_depot,
             json!({
                 "action": last.map(|e| e.action.clone()),
                 "state": [order.state.name(), o.state.name()],

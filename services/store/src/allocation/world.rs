@@ -174,7 +174,18 @@ async fn own_subtree(
         .push("WHERE d.path LIKE ?", Arg::Text(like.clone()))
         .push(" AND l.item_id = ?", Arg::Text(line.item.to_string()))
         .push(" AND d.status = ?", Arg::Int(DepotStatus::Active.number()))
-        .push(" AND l.depot_code <> ?", Arg::Text(answering.to_string()))
+        // The destination does not source itself; for a site, the command
+        // depot's own stock counts.
+        .push(
+            " AND l.depot_code <> ?",
+            Arg::Text(
+                order
+                    .destination
+                    .depot()
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+            ),
+        )
         .raw(" GROUP BY l.depot_code");
         let mut per_depot = Vec::new();
         for r in sql.fetch_all(&mut *tx).await? {

@@ -389,19 +389,19 @@ pub(crate) async fn load_assets(
     item: &str,
     serials: &[SerialNumber],
 ) -> Result<Vec<AssetState>, StoreError> {
-    if serials.is_empty() {
-        return Ok(Vec::new());
+    let mut out = Vec::with_capacity(serials.len());
+    for chunk in serials.chunks(SERIALS_PER_STATEMENT) {
+        let mut sql = Sql::new(&format!("SELECT {ASSET_COLUMNS} FROM assets WHERE "));
+        sql.push("item_id = ?", Arg::Text(item.to_string()));
+        sql.in_list(
+            " AND serial_number IN ",
+            chunk.iter().map(|s| s.as_str().to_string()),
+        );
+        for r in sql.fetch_all(&mut *tx).await? {
+            out.push(asset_from(AssetRow::from_row(&r)?)?);
+        }
     }
-    let mut sql = Sql::new(&format!("SELECT {ASSET_COLUMNS} FROM assets WHERE "));
-    sql.push("item_id = ?", Arg::Text(item.to_string()));
-    sql.in_list(
-        " AND serial_number IN ",
-        serials.iter().map(|s| s.as_str().to_string()),
-    );
-    let rows = sql.fetch_all(&mut *tx).await?;
-    rows.iter()
-        .map(|r| asset_from(AssetRow::from_row(r)?))
-        .collect()
+    Ok(out)
 }
 
 /// The assets of `item` physically at `depot` (in stock or held).
@@ -435,9 +435,27 @@ pub(crate) async fn move_assets(
     to_depot: Option<&str>,
     now: UtcMillis,
 ) -> Result<(), StoreError> {
-    if serials.is_empty() {
-        return Ok(());
+    // Bounded statements: a bind list far below every engine's limit.
+    for chunk in serials.chunks(SERIALS_PER_STATEMENT) {
+        move_chunk(tx, item, depot, chunk, from, to, to_depot, now).await?;
     }
+    Ok(())
+}
+
+/// Serial numbers bound in one statement.
+pub(crate) const SERIALS_PER_STATEMENT: usize = 500;
+
+#[allow(clippy::too_many_arguments)]
+async fn move_chunk(
+    tx: &mut AnyConnection,
+    item: &str,
+    depot: &str,
+    serials: &[SerialNumber],
+    from: &AssetPlace,
+    to: &AssetPlace,
+    to_depot: Option<&str>,
+    now: UtcMillis,
+) -> Result<(), StoreError> {
     let mut sql = Sql::new("UPDATE assets SET ");
     sql.push("status = ?", Arg::Int(to.status.number()))
         .push(
