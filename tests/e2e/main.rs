@@ -15,6 +15,7 @@ mod race;
 mod retries;
 mod seed;
 mod server;
+mod sourcing;
 mod stock;
 mod tree_races;
 mod validation;
