@@ -3,12 +3,13 @@
 //! default and on PostgreSQL when `RESERVE_TEST_DATABASE_URL` is set.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod allocation;
+pub mod allocation;
 mod authz;
 mod authz_stock;
 mod catalog;
 mod cli;
 mod defects;
+mod events;
 mod model;
 mod network;
 mod race;

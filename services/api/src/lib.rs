@@ -10,6 +10,7 @@ pub mod context;
 pub mod devkey;
 pub mod enterprise;
 pub mod error;
+pub mod events;
 pub mod incident;
 pub mod network;
 pub mod sourcing;

@@ -10,6 +10,7 @@ pub mod authz;
 pub mod depot;
 pub mod enterprise;
 pub mod error;
+pub mod events;
 pub mod incident;
 pub mod item;
 pub mod norm;

@@ -8,12 +8,14 @@ use reserve_api::auth::{self, Verifier};
 use reserve_api::catalog::CatalogApi;
 use reserve_api::context::Ctx;
 use reserve_api::enterprise::EnterpriseApi;
+use reserve_api::events::{EventApi, EventHub};
 use reserve_api::incident::IncidentApi;
 use reserve_api::network::NetworkApi;
 use reserve_api::pb::reserve::v1::allocation_service_server::AllocationServiceServer;
 use reserve_api::pb::reserve::v1::audit_service_server::AuditServiceServer;
 use reserve_api::pb::reserve::v1::catalog_service_server::CatalogServiceServer;
 use reserve_api::pb::reserve::v1::enterprise_reserve_service_server::EnterpriseReserveServiceServer;
+use reserve_api::pb::reserve::v1::event_service_server::EventServiceServer;
 use reserve_api::pb::reserve::v1::incident_service_server::IncidentServiceServer;
 use reserve_api::pb::reserve::v1::network_service_server::NetworkServiceServer;
 use reserve_api::pb::reserve::v1::sourcing_service_server::SourcingServiceServer;
@@ -33,7 +35,7 @@ use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 /// The fully qualified names of the reserve services, as health reports them.
-pub const SERVICE_NAMES: [&str; 8] = [
+pub const SERVICE_NAMES: [&str; 9] = [
     "reserve.v1.NetworkService",
     "reserve.v1.CatalogService",
     "reserve.v1.AuditService",
@@ -42,7 +44,17 @@ pub const SERVICE_NAMES: [&str; 8] = [
     "reserve.v1.AllocationService",
     "reserve.v1.EnterpriseReserveService",
     "reserve.v1.SourcingService",
+    "reserve.v1.EventService",
 ];
+
+/// Aborts a background task when the server that spawned it ends.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 /// What a running server is made of.
 #[derive(Clone, Debug)]
@@ -128,6 +140,16 @@ where
         .build_v1alpha()?;
 
     let ctx = Ctx::new(app.store.clone(), app.clock.clone());
+    // The event pump: sequences this database's events and feeds this
+    // server's subscribers; it ends with the server.
+    let hub = EventHub::default();
+    let pump = tokio::spawn(hub.clone().pump(
+        app.store.clone(),
+        app.clock.clone(),
+        Duration::from_millis(100),
+        Duration::from_secs(30),
+    ));
+    let _pump_guard = AbortOnDrop(pump);
     let check = auth::interceptor(app.verifier.clone());
     let (fired, drain_started) = tokio::sync::oneshot::channel::<()>();
     let drain = {
@@ -185,6 +207,10 @@ where
         ))
         .add_service(SourcingServiceServer::with_interceptor(
             SourcingApi::new(ctx.clone(), app.sourcing.clone()),
+            check.clone(),
+        ))
+        .add_service(EventServiceServer::with_interceptor(
+            EventApi::new(ctx.clone(), hub),
             check,
         ))
         .serve_with_incoming_shutdown(

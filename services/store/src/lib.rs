@@ -14,6 +14,7 @@ pub mod catalog;
 pub mod db;
 pub mod enterprise;
 pub mod error;
+pub mod events;
 pub mod incident;
 pub mod network;
 pub mod page;

@@ -237,5 +237,8 @@ async fn append_audit(
     .execute(&mut *tx)
     .await?
     .rows_affected();
+    if n == 1 {
+        crate::events::append(tx, meta, event).await?;
+    }
     Ok(n == 1)
 }
