@@ -1,15 +1,17 @@
-//! The README's walk-through with `reservectl` and its "Stock: a depot
-//! keeper's day", run line by line with the real `reservectl` binary against
-//! a real server over the demo network and its demo stock, as
-//! `reserve-server --seed-demo` starts.
+//! The README's walk-through with `reservectl`, its "Stock: a depot keeper's
+//! day" and its "Allocation: a flood order from need to receipt", run line
+//! by line with the real `reservectl` binary against a real server over the
+//! demo network and its demo stock, as `reserve-server --seed-demo` starts.
 //!
 //! The commands are read from README.md itself, so a README change that
 //! breaks a command breaks this test. Each `export RESERVE_TOKEN=$(reservectl
 //! token ...)` line is run as written (against a throwaway development key)
 //! and its claims re-signed with the test server's key. A placeholder such as
-//! `COUNT_ID` is read from the `-o json` answer of the command just before
-//! its first use, as a keeper would read it off the screen. Everything else
-//! runs exactly as written, and the test checks what a keeper would notice.
+//! `COUNT_ID`, `ORDER` or `QUILT_LOT` (also inside a word, as in
+//! `--share 1:HB-SY-ZS:QUILT_LOT:received=300`) is read from the `-o json`
+//! answer of the command just before its first use, as a keeper would read
+//! it off the screen. Everything else runs exactly as written, and the test
+//! checks what a keeper or a dispatcher would notice.
 
 use reserve_api::auth::Claims;
 use reserve_tests::TestApp;
@@ -20,9 +22,10 @@ use std::process::Command;
 
 const README: &str = include_str!("../../README.md");
 /// The README sections whose first shell block the test runs, in order.
-const SECTIONS: [&str; 2] = [
+const SECTIONS: [&str; 3] = [
     "## A walk-through with `reservectl`",
     "### Stock: a depot keeper's day",
+    "### Allocation: a flood order from need to receipt",
 ];
 
 /// The shell blocks of the README sections, with continuation lines joined,
@@ -102,9 +105,64 @@ fn shell_words(s: &str) -> Vec<String> {
     words
 }
 
-/// A placeholder the README asks the reader to fill in, e.g. `COUNT_ID`.
-fn is_placeholder(word: &str) -> bool {
-    word.ends_with("_ID") && word.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+/// A placeholder the README asks the reader to fill in: `COUNT_ID`,
+/// `ORDER`, `QUILT_LOT`.
+fn is_placeholder(run: &str) -> bool {
+    (run.ends_with("_ID") || run.ends_with("_LOT") || run == "ORDER")
+        && run.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+}
+
+/// The placeholders in a word: its runs of capitals and `_` that are
+/// placeholders, e.g. `QUILT_LOT` in `1:HB-SY-ZS:QUILT_LOT:received=300`
+/// (and not `HB`, `SY` or `ZS`).
+fn placeholders(word: &str) -> Vec<String> {
+    word.split(|c: char| !(c.is_ascii_uppercase() || c == '_'))
+        .filter(|run| is_placeholder(run))
+        .map(str::to_string)
+        .collect()
+}
+
+/// `word` with every placeholder in it replaced by what it stands for.
+fn fill(word: &str, ids: &BTreeMap<String, String>, line: &str) -> String {
+    let mut out = String::new();
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if is_placeholder(run) {
+            let id = ids
+                .get(run.as_str())
+                .unwrap_or_else(|| panic!("{run} is used before it is known: {line}"));
+            out.push_str(id);
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in word.chars() {
+        if c.is_ascii_uppercase() || c == '_' {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
+/// The lot of the only share of the order's line whose item starts with
+/// `prefix` (`QUILT_LOT` is the lot of the quilt-cotton line).
+fn lot_of_line(order: &Value, prefix: &str) -> String {
+    let item = prefix.to_lowercase();
+    let lines: Vec<&Value> = order["lines"]
+        .as_array()
+        .expect("the order has lines")
+        .iter()
+        .filter(|l| text(&l["itemId"]).starts_with(&item))
+        .collect();
+    assert_eq!(lines.len(), 1, "one {item} line: {order}");
+    let shares = lines[0]["shares"].as_array().expect("the line has shares");
+    assert_eq!(shares.len(), 1, "one share of {item}: {order}");
+    text(&shares[0]["lotNumber"]).to_string()
 }
 
 /// The `reservectl` that `cargo build -p reserve-cli` (or `cargo test
@@ -279,6 +337,7 @@ async fn the_readme_keeper_walk_through_runs_as_written_against_a_real_server() 
     let mut token = String::new();
     let mut ids: BTreeMap<String, String> = BTreeMap::new();
     let mut seen = Vec::new();
+    let mut journey = Journey::default();
 
     for (n, step) in steps.iter().enumerate() {
         let line = step.join(" ");
@@ -298,66 +357,75 @@ async fn the_readme_keeper_walk_through_runs_as_written_against_a_real_server() 
             step[0], "reservectl",
             "unexpected line in the README: {line}"
         );
-        let args: Vec<String> = step[1..]
-            .iter()
-            .map(|w| match ids.get(w) {
-                Some(id) => id.clone(),
-                None if is_placeholder(w) => panic!("{w} is used before it is known: {line}"),
-                None => w.clone(),
-            })
-            .collect();
+        let args: Vec<String> = step[1..].iter().map(|w| fill(w, &ids, &line)).collect();
         assert!(!token.is_empty(), "no token before {line}");
 
         // The command right before a placeholder's first use is where the
         // reader takes it from; read it from the JSON answer.
-        let defines = steps[n + 1..]
+        let mut defines: Vec<String> = steps[n + 1..]
             .first()
             .into_iter()
             .flatten()
-            .find(|w| is_placeholder(w) && !ids.contains_key(*w))
-            .cloned();
-        let ran = match defines {
-            Some(placeholder) => {
-                let mut json_args = words("-o json");
-                json_args.extend(args.iter().cloned());
-                let answer = cli.run(&token, &json_args).await.json();
-                let (id, from_a_list) = match placeholder.as_str() {
-                    "ENTRY_ID" => (text(&answer["entry"]["id"]).to_string(), false),
-                    "COUNT_ID" => (text(&answer["count"]["id"]).to_string(), false),
-                    "ADJUSTMENT_ID" => (
-                        only_pending(&answer["adjustments"], "APPROVAL_STATUS_PENDING"),
-                        true,
-                    ),
-                    "APPLICATION_ID" => (
-                        only_pending(&answer["applications"], "APPROVAL_STATUS_PENDING"),
-                        true,
-                    ),
+            .flat_map(|w| placeholders(w))
+            .filter(|p| !ids.contains_key(p))
+            .collect();
+        defines.sort();
+        defines.dedup();
+        let ran = if defines.is_empty() {
+            cli.run(&token, &args).await
+        } else {
+            let mut json_args = words("-o json");
+            json_args.extend(args.iter().cloned());
+            let answer = cli.run(&token, &json_args).await.json();
+            let mut a_read = false;
+            let mut found = Vec::new();
+            for placeholder in &defines {
+                let id = match placeholder.as_str() {
+                    "ENTRY_ID" => text(&answer["entry"]["id"]).to_string(),
+                    "COUNT_ID" => text(&answer["count"]["id"]).to_string(),
+                    "INCIDENT_ID" => text(&answer["incident"]["id"]).to_string(),
+                    "ORDER" => text(&answer["order"]["number"]).to_string(),
+                    "ADJUSTMENT_ID" => {
+                        a_read = true;
+                        only_pending(&answer["adjustments"], "APPROVAL_STATUS_PENDING")
+                    }
+                    "APPLICATION_ID" => {
+                        a_read = true;
+                        only_pending(&answer["applications"], "APPROVAL_STATUS_PENDING")
+                    }
+                    lot if lot.ends_with("_LOT") => {
+                        a_read = true;
+                        lot_of_line(&answer["order"], lot.trim_end_matches("_LOT"))
+                    }
                     other => panic!("the test does not know where {other} comes from"),
                 };
                 assert!(!id.is_empty(), "{placeholder} from {line}: {answer}");
-                ids.insert(placeholder, id.clone());
-                if from_a_list {
-                    // Reading a list changes nothing: also show it as the
-                    // keeper sees it, with the id to copy.
-                    let table = cli.run(&token, &args).await;
+                ids.insert(placeholder.clone(), id.clone());
+                found.push(id);
+            }
+            if a_read {
+                // Reading changes nothing: also show it as the reader sees
+                // it, with what to copy.
+                let table = cli.run(&token, &args).await;
+                for id in &found {
                     assert!(
-                        table.stdout.contains(&id),
+                        table.stdout.contains(id.as_str()),
                         "{line} shows {id}:\n{}",
                         table.stdout
                     );
-                    table
-                } else {
-                    Ran {
-                        stdout: answer.to_string(),
-                    }
+                }
+                table
+            } else {
+                Ran {
+                    stdout: answer.to_string(),
                 }
             }
-            None => cli.run(&token, &args).await,
         };
         // Shown when the test fails: the walk-through as the keeper saw it.
         println!("$ reservectl {}\n{}", args.join(" "), ran.stdout);
         seen.push(format!("reservectl {}", args.join(" ")));
         check_step(&cli, &token, &ids, &args, &ran).await;
+        check_order_step(&cli, &token, &ids, &args, &ran, &mut journey).await;
     }
 
     // Every kind of step the assertions below rely on was in the README.
@@ -368,6 +436,13 @@ async fn the_readme_keeper_walk_through_runs_as_written_against_a_real_server() 
         "stock approve-adjustment",
         "stock approve-scrap",
         "stock check",
+        "incidents create",
+        "orders create",
+        "orders approve",
+        "orders dispatch",
+        "orders receive",
+        "orders close",
+        "audit list --order",
     ] {
         assert!(
             seen.iter().any(|s| s.contains(must)),
@@ -548,6 +623,265 @@ async fn check_step(
         ["stock", "check", ..] => {
             assert!(
                 ran.stdout.contains("every balance matches the ledger"),
+                "{}",
+                ran.stdout
+            );
+        }
+        _ => {}
+    }
+}
+
+/// What the allocation walk-through has seen so far.
+#[derive(Default)]
+struct Journey {
+    /// Quilts and tents on hand at the county, and quilts on hand at the
+    /// township, when the order was raised.
+    before: Option<(i64, i64, i64)>,
+    /// Receipts posted.
+    receipts: usize,
+}
+
+/// Units of `item` at `depot`: (on hand, reserved, held), over its lots.
+async fn stock_of(cli: &Cli, token: &str, depot: &str, item: &str) -> (i64, i64, i64) {
+    let mut a = words("-o json stock list --depot");
+    a.push(depot.into());
+    a.extend(words(&format!("--item {item}")));
+    let list = cli.run(token, &a).await.json();
+    list["lines"]
+        .as_array()
+        .map(|l| l.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .fold((0, 0, 0), |(h, r, d), l| {
+            (
+                h + int(&l["onHand"]),
+                r + int(&l["reserved"]),
+                d + int(&l["held"]),
+            )
+        })
+}
+
+/// The order as `orders show -o json` gives it.
+async fn order_json(cli: &Cli, token: &str, order: &str) -> Value {
+    let mut a = words("-o json orders show");
+    a.push(order.into());
+    cli.run(token, &a).await.json()["order"].clone()
+}
+
+/// The only share of the order's line of `item`.
+fn share_of<'a>(order: &'a Value, item: &str) -> &'a Value {
+    let line = order["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["itemId"] == item)
+        .unwrap_or_else(|| panic!("no {item} line: {order}"));
+    assert_eq!(line["shares"].as_array().unwrap().len(), 1, "{order}");
+    &line["shares"][0]
+}
+
+/// What a dispatcher or keeper would notice along the flood order.
+async fn check_order_step(
+    cli: &Cli,
+    token: &str,
+    ids: &BTreeMap<String, String>,
+    args: &[String],
+    ran: &Ran,
+    journey: &mut Journey,
+) {
+    const COUNTY: &str = "HB-SY-ZS";
+    const TOWN: &str = "HB-SY-ZS-01";
+    let cmd: Vec<&str> = args.iter().map(String::as_str).collect();
+    match cmd.as_slice() {
+        ["incidents", "create", ..] => {
+            let incident = &ran.json()["incident"];
+            assert_eq!(incident["type"], "INCIDENT_TYPE_FLOOD", "{incident}");
+            assert_eq!(incident["depotCode"], COUNTY, "{incident}");
+        }
+        ["orders", "create", ..] => {
+            let order = &ran.json()["order"];
+            assert_eq!(order["state"], "ALLOCATION_STATE_DRAFT", "{order}");
+            assert_eq!(text(&order["incidentId"]), ids["INCIDENT_ID"], "{order}");
+            let lines: Vec<(&str, i64)> = order["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| (text(&l["itemId"]), int(&l["requested"])))
+                .collect();
+            assert_eq!(lines, vec![("quilt-cotton", 500), ("tent-12m2", 20)]);
+            let (quilts, _, _) = stock_of(cli, token, COUNTY, "quilt-cotton").await;
+            let (tents, _, _) = stock_of(cli, token, COUNTY, "tent-12m2").await;
+            let (town, _, _) = stock_of(cli, token, TOWN, "quilt-cotton").await;
+            // Enough above the county's norms (500 quilts, 50 tents).
+            assert!(
+                quilts >= 1000 && tents >= 70,
+                "{quilts} quilts, {tents} tents"
+            );
+            journey.before = Some((quilts, tents, town));
+        }
+        ["orders", "show", order] => {
+            let o = order_json(cli, token, order).await;
+            match text(&o["state"]) {
+                "ALLOCATION_STATE_DRAFT" => {
+                    assert!(
+                        ran.has_row(&["1", "quilt-cotton", "500", "HB-SY-ZS 500"]),
+                        "{}",
+                        ran.stdout
+                    );
+                }
+                "ALLOCATION_STATE_DISPATCHED" => {
+                    assert_eq!(int(&share_of(&o, "quilt-cotton")["inTransit"]), 500);
+                    assert_eq!(int(&share_of(&o, "tent-12m2")["inTransit"]), 20);
+                }
+                "ALLOCATION_STATE_CLOSED" => {
+                    // The timeline: who did each step.
+                    let steps: Vec<(&str, &str)> = o["timeline"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|e| (text(&e["action"]), text(&e["actor"])))
+                        .collect();
+                    assert_eq!(
+                        steps,
+                        vec![
+                            ("created", "zhou"),
+                            ("submitted", "zhou"),
+                            ("approved", "wu"),
+                            ("dispatched", "zheng"),
+                            ("received", "feng"),
+                            ("received", "feng"),
+                            ("closed", "zhou"),
+                        ]
+                    );
+                    for row in [
+                        &["周九 (zhou)", "created", "draft"][..],
+                        &[
+                            "吴十 (wu)",
+                            "approved",
+                            "submitted → approved",
+                            "同意，优先保障城关镇",
+                        ],
+                        &["郑十一 (zheng)", "dispatched", "approved → dispatched"],
+                        &["冯十二 (feng)", "received", "dispatched → received"],
+                        &["周九 (zhou)", "closed", "received → closed", "已全部入库"],
+                    ] {
+                        assert!(ran.has_row(row), "{row:?}:\n{}", ran.stdout);
+                    }
+                    assert!(
+                        ran.stdout.contains("2 short (途中遇雨，3床受潮，2床缺件)"),
+                        "{}",
+                        ran.stdout
+                    );
+                }
+                other => panic!("the walk-through shows an order {other}: {o}"),
+            }
+        }
+        ["orders", "approve", order, ..] => {
+            assert!(ran.stdout.contains("APPROVED"), "{}", ran.stdout);
+            let o = order_json(cli, token, order).await;
+            assert_eq!(text(&o["approvedBy"]), "wu", "{o}");
+            assert_eq!(int(&share_of(&o, "quilt-cotton")["reserved"]), 500);
+            assert_eq!(int(&share_of(&o, "tent-12m2")["reserved"]), 20);
+            let (_, reserved, _) = stock_of(cli, token, COUNTY, "quilt-cotton").await;
+            assert_eq!(reserved, 500);
+        }
+        ["orders", "dispatch", ..] => {
+            assert!(ran.stdout.contains("DISPATCHED"), "{}", ran.stdout);
+            assert!(
+                ran.has_row(&["HB-SY-ZS", "鄂C·12345", "王师傅"]),
+                "{}",
+                ran.stdout
+            );
+            let (quilts, tents, _) = journey.before.expect("the order was raised");
+            let (q, r, _) = stock_of(cli, token, COUNTY, "quilt-cotton").await;
+            assert_eq!((q, r), (quilts - 500, 0), "the quilts left the county");
+            let (t, _, _) = stock_of(cli, token, COUNTY, "tent-12m2").await;
+            assert_eq!(t, tents - 20, "the tents left the county");
+        }
+        ["stock", "rollup", "--item", "quilt-cotton"] => {
+            assert!(ran.has_row(&["乡镇 township", "500"]), "{}", ran.stdout);
+            let rollup = cli
+                .run(token, &words("-o json stock rollup --item quilt-cotton"))
+                .await
+                .json();
+            assert_eq!(int(&rollup["total"]["inTransit"]), 500, "{rollup}");
+        }
+        ["orders", "receive", order, ..] => {
+            journey.receipts += 1;
+            let o = order_json(cli, token, order).await;
+            let q = share_of(&o, "quilt-cotton");
+            let t = share_of(&o, "tent-12m2");
+            if journey.receipts == 1 {
+                assert_eq!(o["state"], "ALLOCATION_STATE_DISPATCHED", "{o}");
+                assert_eq!((int(&q["received"]), int(&q["inTransit"])), (300, 200));
+                assert_eq!((int(&t["received"]), int(&t["inTransit"])), (20, 0));
+            } else {
+                assert!(ran.stdout.contains("RECEIVED"), "{}", ran.stdout);
+                assert_eq!(o["state"], "ALLOCATION_STATE_RECEIVED", "{o}");
+                let got: Vec<i64> = ["received", "damaged", "rejected", "short", "inTransit"]
+                    .iter()
+                    .map(|k| int(&q[*k]))
+                    .collect();
+                assert_eq!(got, vec![495, 3, 0, 2, 0], "{o}");
+            }
+        }
+        ["stock", "list", "--item", "quilt-cotton"] if ids.contains_key("QUILT_LOT") => {
+            // At the township: the county's lot, what came in good order
+            // and the damaged quilts held.
+            let lot = ids["QUILT_LOT"].as_str();
+            assert!(
+                ran.has_row(&[TOWN, "quilt-cotton", lot, "498", "3", "495"]),
+                "{}",
+                ran.stdout
+            );
+            let (_, _, town) = journey.before.expect("the order was raised");
+            let (on_hand, _, held) = stock_of(cli, token, TOWN, "quilt-cotton").await;
+            assert_eq!((on_hand, held), (town + 498, 3));
+        }
+        ["orders", "list", "--state", "received"] => {
+            assert!(
+                ran.has_row(&[ids["ORDER"].as_str(), "received"]),
+                "{}",
+                ran.stdout
+            );
+        }
+        ["orders", "close", order, ..] => {
+            assert!(ran.stdout.contains("CLOSED"), "{}", ran.stdout);
+            let o = order_json(cli, token, order).await;
+            assert_eq!(o["state"], "ALLOCATION_STATE_CLOSED", "{o}");
+        }
+        ["audit", "list", "--order", order] => {
+            let o = order_json(cli, token, order).await;
+            let mut a = words("-o json audit list --order");
+            a.push(order.to_string());
+            let events = cli.run(token, &a).await.json();
+            let methods: Vec<&str> = events["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| {
+                    assert_eq!(
+                        text(&e["resource"]),
+                        format!("allocationOrders/{}", text(&o["id"]))
+                    );
+                    text(&e["method"]).rsplit('/').next().unwrap_or_default()
+                })
+                .collect();
+            // Newest first.
+            assert_eq!(
+                methods,
+                vec![
+                    "CloseAllocationOrder",
+                    "ReceiveAllocationOrder",
+                    "ReceiveAllocationOrder",
+                    "DispatchAllocationOrder",
+                    "ApproveAllocationOrder",
+                    "SubmitAllocationOrder",
+                    "CreateAllocationOrder",
+                ]
+            );
+            assert!(
+                ran.has_row(&["吴十 (wu)", "ApproveAllocationOrder"]),
                 "{}",
                 ran.stdout
             );

@@ -9,8 +9,8 @@ mod when;
 use base64::Engine;
 use clap::{Parser, Subcommand};
 use commands::{
-    audit::AuditCmd, depots::DepotsCmd, items::ItemsCmd, norms::NormsCmd, stock::StockCmd,
-    token::TokenArgs,
+    audit::AuditCmd, depots::DepotsCmd, incidents::IncidentsCmd, items::ItemsCmd, norms::NormsCmd,
+    orders::OrdersCmd, stock::StockCmd, token::TokenArgs,
 };
 use conn::ConnArgs;
 use output::Format;
@@ -49,13 +49,20 @@ enum Cmd {
     /// Stock: receive, issue, hold, correct, count, and the reports.
     #[command(subcommand)]
     Stock(StockCmd),
+    /// Incidents: the floods, earthquakes and fires orders are made for.
+    #[command(subcommand)]
+    Incidents(IncidentsCmd),
+    /// Allocation orders (调拨单): raise, approve, dispatch, receive, close.
+    #[command(subcommand)]
+    Orders(OrdersCmd),
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCmd),
 }
 
 /// The scope depot named in the token, read without verifying it (the
-/// server verifies); used only to pick a default for `depots tree`.
+/// server verifies); used only to pick defaults: the root of `depots tree`,
+/// the depot of stock commands, the source of a dispatch.
 fn token_scope(conn: &ConnArgs) -> Option<String> {
     let token = conn.token().ok().flatten()?;
     let body = token.split('.').nth(1)?;
@@ -85,6 +92,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             commands::norms::run(c, cli.conn.connect().await?, cli.output, cli.request_id).await
         }
         Cmd::Audit(c) => commands::audit::run(c, cli.conn.connect().await?, cli.output).await,
+        Cmd::Incidents(c) => {
+            commands::incidents::run(c, cli.conn.connect().await?, cli.output, cli.request_id).await
+        }
+        Cmd::Orders(c) => {
+            let scope = token_scope(&cli.conn);
+            commands::orders::run(
+                c,
+                cli.conn.connect().await?,
+                cli.output,
+                scope,
+                cli.request_id,
+            )
+            .await
+        }
         Cmd::Stock(c) => {
             let scope = token_scope(&cli.conn);
             commands::stock::run(
@@ -102,11 +123,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    let flag_of: output::FlagOf = match &cli.command {
+        Cmd::Orders(_) => commands::orders::flag_of,
+        Cmd::Incidents(_) => commands::incidents::flag_of,
+        _ => output::no_flags,
+    };
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             match e.downcast_ref::<tonic::Status>() {
-                Some(s) => eprintln!("error: {}", output::status_text(s)),
+                Some(s) => eprintln!("error: {}", output::status_text(s, flag_of)),
                 None => eprintln!("error: {e:#}"),
             }
             ExitCode::from(1)

@@ -62,8 +62,12 @@ pub fn yuan(fen: i64) -> String {
     format!("{sign}¥{}.{:02}", fen.abs() / 100, fen.abs() % 100)
 }
 
-/// An error status, with its field violations and reason, for people.
-pub fn status_text(s: &tonic::Status) -> String {
+/// Names the command-line flag that fills a request field, if any.
+pub type FlagOf = fn(&str) -> Option<String>;
+
+/// An error status, with its field violations and reason, for people;
+/// `flag_of` names the flag behind a violated field where the command knows it.
+pub fn status_text(s: &tonic::Status, flag_of: FlagOf) -> String {
     let d = s.get_error_details();
     let mut out = match d.bad_request() {
         Some(_) => format!("{:?}: invalid request", s.code()),
@@ -71,7 +75,10 @@ pub fn status_text(s: &tonic::Status) -> String {
     };
     if let Some(br) = d.bad_request() {
         for v in &br.field_violations {
-            out.push_str(&format!("\n  - {}: {}", v.field, v.description));
+            let flag = flag_of(&v.field)
+                .map(|f| format!(" ({f})"))
+                .unwrap_or_default();
+            out.push_str(&format!("\n  - {}{flag}: {}", v.field, v.description));
         }
     }
     if let Some(info) = d.error_info() {
@@ -83,6 +90,11 @@ pub fn status_text(s: &tonic::Status) -> String {
         }
     }
     out
+}
+
+/// No flag hints: the request fields are named as they are.
+pub fn no_flags(_: &str) -> Option<String> {
+    None
 }
 
 /// Prints a table, or says so when it has no rows.

@@ -4,6 +4,7 @@ use crate::conn::Authed;
 use crate::output::{Format, json, print_table, table, time};
 use crate::paging::{self, LimitArg};
 use reserve_api::pb::reserve::v1 as pb;
+use reserve_api::pb::reserve::v1::allocation_service_client::AllocationServiceClient;
 use reserve_api::pb::reserve::v1::audit_service_client::AuditServiceClient;
 
 /// Audit commands.
@@ -23,6 +24,9 @@ pub enum AuditCmd {
         /// Only this resource (e.g. depots/HB-SY).
         #[arg(long)]
         resource: Option<String>,
+        /// Only this allocation order (its id or number, DB-2026-000001).
+        #[arg(long, conflicts_with = "resource")]
+        order: Option<String>,
         #[command(flatten)]
         limit: LimitArg,
     },
@@ -30,19 +34,33 @@ pub enum AuditCmd {
 
 /// Runs an audit command.
 pub async fn run(cmd: AuditCmd, ch: Authed, fmt: Format) -> anyhow::Result<()> {
-    let c = AuditServiceClient::new(ch);
     let AuditCmd::List {
         depot,
         actor,
         method,
         resource,
+        order,
         limit,
     } = cmd;
+    // The log names an order by its id: look the number up.
+    let resource = match order {
+        Some(o) => {
+            let found = AllocationServiceClient::new(ch.clone())
+                .get_allocation_order(pb::GetAllocationOrderRequest { order_id: o })
+                .await?
+                .into_inner()
+                .order
+                .unwrap_or_default();
+            format!("allocationOrders/{}", found.id)
+        }
+        None => resource.unwrap_or_default(),
+    };
+    let c = AuditServiceClient::new(ch);
     let template = pb::ListAuditEventsRequest {
         depot_code: depot.unwrap_or_default(),
         actor: actor.unwrap_or_default(),
         method: method.unwrap_or_default(),
-        resource: resource.unwrap_or_default(),
+        resource,
         ..Default::default()
     };
     let got = paging::fetch(limit, |page_token, page_size| {

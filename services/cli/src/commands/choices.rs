@@ -37,6 +37,10 @@ proto_enum! {
     Disposal => "DISPOSAL_",
     CountStatus => "COUNT_STATUS_",
     IntegrityFigure => "INTEGRITY_FIGURE_",
+    IncidentType => "INCIDENT_TYPE_",
+    AllocationKind => "ALLOCATION_KIND_",
+    AllocationPriority => "ALLOCATION_PRIORITY_",
+    AllocationState => "ALLOCATION_STATE_",
 }
 
 /// The short name of a wire value as people read and type it
@@ -211,6 +215,75 @@ choice! {
     }
 }
 
+choice! {
+    /// Kinds of incident.
+    IncidentTypeArg => IncidentType {
+        /// Flood or waterlogging (洪涝).
+        Flood => Flood,
+        /// Earthquake (地震).
+        Earthquake => Earthquake,
+        /// Landslide, debris flow, collapse (地质灾害).
+        Geological => Geological,
+        /// Forest or grassland fire (森林草原火灾).
+        Fire => Fire,
+        /// Drought (干旱).
+        Drought => Drought,
+        /// Low temperature, rain, snow and ice (低温雨雪冰冻).
+        SnowAndIce => SnowAndIce,
+        /// Strong wind, hail, typhoon (风雹).
+        Wind => Wind,
+        /// Anything else.
+        Other => Other,
+    }
+}
+
+choice! {
+    /// What an allocation order does.
+    KindArg => AllocationKind {
+        /// A transfer between depots.
+        Transfer => Transfer,
+        /// An issue to an incident site (a place, not a depot).
+        IncidentSite => IncidentSite,
+        /// Pre-positioning at a depot ahead of a forecast risk.
+        PrePosition => PrePosition,
+    }
+}
+
+choice! {
+    /// How urgent an allocation order is.
+    PriorityArg => AllocationPriority {
+        /// Routine.
+        Routine => Routine,
+        /// Urgent.
+        Urgent => Urgent,
+        /// Emergency: may be dispatched before approval (先调后补) and may
+        /// take a source below its reserve minimum.
+        Emergency => Emergency,
+    }
+}
+
+choice! {
+    /// Where an allocation order stands.
+    StateArg => AllocationState {
+        /// Being written.
+        Draft => Draft,
+        /// Waiting for approval.
+        Submitted => Submitted,
+        /// Approved; units reserved at the sources.
+        Approved => Approved,
+        /// Units have left at least one source.
+        Dispatched => Dispatched,
+        /// Everything dispatched is accounted for at the destination.
+        Received => Received,
+        /// Closed.
+        Closed => Closed,
+        /// Rejected by the approver.
+        Rejected => Rejected,
+        /// Cancelled before dispatch.
+        Cancelled => Cancelled,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,6 +315,10 @@ mod tests {
         typed_as_printed::<HoldArg, pb::HoldReason>(HoldArg::wire);
         typed_as_printed::<DisposalArg, pb::Disposal>(DisposalArg::wire);
         typed_as_printed::<EntryTypeArg, pb::EntryType>(EntryTypeArg::wire);
+        typed_as_printed::<IncidentTypeArg, pb::IncidentType>(IncidentTypeArg::wire);
+        typed_as_printed::<KindArg, pb::AllocationKind>(KindArg::wire);
+        typed_as_printed::<PriorityArg, pb::AllocationPriority>(PriorityArg::wire);
+        typed_as_printed::<StateArg, pb::AllocationState>(StateArg::wire);
     }
 
     #[test]

@@ -3,8 +3,10 @@
 pub mod audit;
 pub mod choices;
 pub mod depots;
+pub mod incidents;
 pub mod items;
 pub mod norms;
+pub mod orders;
 pub mod stock;
 pub mod token;
 

@@ -8,7 +8,7 @@ mod integrity;
 mod ledger;
 mod lots;
 mod movement;
-mod print;
+pub(crate) mod print;
 mod report;
 mod scrap;
 
