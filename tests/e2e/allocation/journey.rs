@@ -69,6 +69,9 @@ async fn a_flood_order_goes_from_need_to_receipt_with_stock_right_at_every_step(
     assert!(o.number.starts_with("DB-2026-"), "{}", o.number);
     assert_eq!(state(&o), pb::AllocationState::Draft);
     submit(&mut disp, &o.id).await.unwrap();
+    // Two signatures: the dispatcher who raised it does not approve it.
+    let own = approve(&mut disp, &o.id).await.unwrap_err();
+    assert_eq!(own.code(), tonic::Code::PermissionDenied, "{own:?}");
     let mut boss = dispatcher(&app, "chief@ZS", ZS);
     let approved = approve(&mut boss, &o.id).await.unwrap();
     assert_eq!(state(&approved), pb::AllocationState::Approved);

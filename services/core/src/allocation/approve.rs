@@ -4,7 +4,7 @@
 
 use super::rules::{OrderWorld, check_fully_sourced, check_own_subtree, take_units};
 use super::transition::{Actor, entry, event, lot_of, reserved};
-use super::{AllocationError, Order, State};
+use super::{AllocationError, Order, Priority, State};
 use crate::stock::EntryType;
 use crate::stock::document::DocPlan;
 
@@ -16,6 +16,10 @@ pub(super) fn approve(
     note: &str,
     new_id: &mut dyn FnMut() -> String,
 ) -> Result<DocPlan<Order>, AllocationError> {
+    // Two signatures (辽防减救委办〔2025〕3号), except in an emergency.
+    if order.priority != Priority::Emergency && order.raised_by == actor.who {
+        return Err(AllocationError::SamePerson(order.number.clone()));
+    }
     let backfill = order.state != State::Submitted;
     let mut taken = Vec::new();
     if backfill {

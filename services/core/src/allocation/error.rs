@@ -76,6 +76,12 @@ pub enum AllocationError {
         /// The command depot.
         command: String,
     },
+    /// The dispatcher who raised a routine or urgent order approves it:
+    /// two signatures are needed except in an emergency.
+    #[error(
+        "allocation order {0} was raised by you; another dispatcher approves it (two signatures, except for emergency orders)"
+    )]
+    SamePerson(String),
     /// A source has nothing left to dispatch on this order.
     #[error("depot {0} has nothing to dispatch on this order")]
     NothingToDispatch(String),
@@ -182,6 +188,7 @@ impl Failure for AllocationError {
             },
             AllocationError::NothingToDispatch(_) => pre("NOTHING_TO_DISPATCH"),
             AllocationError::ApprovalRequired { .. } => pre("APPROVAL_REQUIRED"),
+            AllocationError::SamePerson(_) => ErrorKind::PermissionDenied { message: msg },
             AllocationError::ExceedsInTransit { .. } => pre("EXCEEDS_IN_TRANSIT"),
             AllocationError::NotFullyReceived { .. } => pre("NOT_FULLY_RECEIVED"),
             AllocationError::BackfillPending(_) => pre("BACKFILL_PENDING"),

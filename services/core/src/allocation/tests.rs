@@ -544,3 +544,17 @@ fn before_approval_a_keeper_sends_what_there_is_naming_the_lot() {
     assert_eq!(out.entries[0].lot.number.as_str(), "Nb");
     assert_eq!(out.doc.in_transit(), 50);
 }
+
+#[test]
+fn the_dispatcher_who_raised_an_order_does_not_approve_it_unless_it_is_an_emergency() {
+    let w = world();
+    let o = raised(&draft(1, &[("ZS", 10)], 10));
+    let o = step(&o, OrderAction::Submit, "disp", &w).unwrap().doc;
+    assert!(matches!(
+        step(&o, OrderAction::Approve { note: "" }, "disp", &w).unwrap_err(),
+        AllocationError::SamePerson(_)
+    ));
+    let e = raised(&draft(3, &[("ZS", 10)], 10));
+    let e = step(&e, OrderAction::Submit, "disp", &w).unwrap().doc;
+    assert!(step(&e, OrderAction::Approve { note: "" }, "disp", &w).is_ok());
+}
