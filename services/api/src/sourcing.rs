@@ -155,14 +155,19 @@ impl SourcingApi {
     }
 
     /// Resolves the destination and the own subtree.
-    fn target(
+    async fn target(
         &self,
         p: &Principal,
         depot: &str,
         site: Option<&pb::Place>,
         command: &str,
-        network: &[PlacedDepot],
     ) -> Result<Target, Status> {
+        let network = self
+            .ctx
+            .store
+            .placed_depots()
+            .await
+            .map_err(status_of_store)?;
         let find = |code: &DepotCode| {
             network
                 .iter()
@@ -260,19 +265,14 @@ impl SourcingService for SourcingApi {
         proposer(&p).map_err(|d| status_of_kind(d.kind()))?;
         let r = req.into_inner();
         let needs = needs_of(&r.needs).map_err(invalid_all)?;
-        let network = self
-            .ctx
-            .store
-            .placed_depots()
-            .await
-            .map_err(status_of_store)?;
-        let target = self.target(
-            &p,
-            &r.destination_depot_code,
-            r.destination_site.as_ref(),
-            &r.command_depot_code,
-            &network,
-        )?;
+        let target = self
+            .target(
+                &p,
+                &r.destination_depot_code,
+                r.destination_site.as_ref(),
+                &r.command_depot_code,
+            )
+            .await?;
         let lines = self.plan(&target, &needs, r.emergency).await?;
         let own = target.own_root.codes().last().map(|c| c.to_string());
         Ok(Response::new(pb::ProposeSourcesResponse {
@@ -290,19 +290,14 @@ impl SourcingService for SourcingApi {
         let m = req.into_inner();
         let header = m.order.clone().unwrap_or_default();
         let needs = needs_of(&m.needs).map_err(invalid_all)?;
-        let network = self
-            .ctx
-            .store
-            .placed_depots()
-            .await
-            .map_err(status_of_store)?;
-        let target = self.target(
-            &p,
-            &header.destination_depot_code,
-            header.destination_site.as_ref(),
-            &header.command_depot_code,
-            &network,
-        )?;
+        let target = self
+            .target(
+                &p,
+                &header.destination_depot_code,
+                header.destination_site.as_ref(),
+                &header.command_depot_code,
+            )
+            .await?;
         let emergency = header.priority == pb::AllocationPriority::Emergency as i32;
         let proposal = self.plan(&target, &needs, emergency).await?;
         let mut order = header;

@@ -27,6 +27,8 @@ use tonic::metadata::MetadataValue;
 use tonic::transport::Channel;
 
 /// The same allocator as reserve-server, so the in-process server is the real one.
+mod propose;
+
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -39,6 +41,9 @@ enum Mode {
     Db,
     /// Both, one after the other, over the same database.
     Both,
+    /// ProposeSources over gRPC on a generated province of about 1,300
+    /// depots and 300 items, one proposal at a time.
+    Propose,
 }
 
 /// Load generator for the reserve service.
@@ -69,6 +74,9 @@ struct Args {
     /// per client, as separate command-centre clients would have).
     #[arg(long)]
     connections: Option<usize>,
+    /// Proposals to measure in `--mode propose`, 1 to 100,000.
+    #[arg(long, default_value_t = 500)]
+    proposals: usize,
 }
 
 /// Where the benchmark database lives, and how to get rid of it.
@@ -184,16 +192,22 @@ async fn prepare(store: &Store, depots: &[String]) -> anyhow::Result<()> {
 }
 
 /// What one client saw.
-struct Tally {
-    latency: Histogram<u64>,
-    errors: u64,
+pub(crate) struct Tally {
+    pub(crate) latency: Histogram<u64>,
+    pub(crate) errors: u64,
+}
+
+impl Tally {
+    pub(crate) fn new() -> anyhow::Result<Tally> {
+        Ok(Tally {
+            latency: Histogram::new_with_bounds(1, 60_000_000, 3)?,
+            errors: 0,
+        })
+    }
 }
 
 fn tally() -> anyhow::Result<Tally> {
-    Ok(Tally {
-        latency: Histogram::new_with_bounds(1, 60_000_000, 3)?,
-        errors: 0,
-    })
+    Tally::new()
 }
 
 async fn run_db(
@@ -258,7 +272,49 @@ async fn run_grpc(
     Ok(t)
 }
 
-fn report(label: &str, clients: usize, seconds: u64, tallies: Vec<Tally>) -> anyhow::Result<f64> {
+/// A server started in this process for a measurement.
+pub(crate) struct Served {
+    pub(crate) addr: std::net::SocketAddr,
+    pub(crate) minter: Minter,
+    pub(crate) stop: tokio::sync::oneshot::Sender<()>,
+    pub(crate) server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+/// Starts the real server over `store` on 127.0.0.1 with a fresh key.
+pub(crate) async fn serve(store: &Store) -> anyhow::Result<Served> {
+    let secret = uuid::Uuid::new_v4().to_string().into_bytes();
+    let verifier = Verifier::new(&KeySpec::Hs256(secret.clone()), "bench", "reserve.v1")
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let minter =
+        Minter::hs256(&secret, "bench", "reserve.v1").map_err(|e| anyhow::anyhow!("{e}"))?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let app = reserve_server::App {
+        store: store.clone(),
+        verifier: Arc::new(verifier),
+        clock: Arc::new(SystemClock),
+        health_interval: Duration::from_secs(5),
+        drain_timeout: Duration::from_secs(5),
+        sourcing: Default::default(),
+    };
+    let server = tokio::spawn(reserve_server::serve(app, listener, async move {
+        let _ = stopped.await;
+    }));
+    Ok(Served {
+        addr,
+        minter,
+        stop,
+        server,
+    })
+}
+
+pub(crate) fn report(
+    label: &str,
+    clients: usize,
+    seconds: u64,
+    tallies: Vec<Tally>,
+) -> anyhow::Result<f64> {
     let mut all = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
     let mut errors = 0;
     for t in &tallies {
@@ -380,6 +436,14 @@ async fn bench(a: &Args, url: &str, baseline: Option<f64>) -> anyhow::Result<()>
     )
     .await?;
     store.migrate().await?;
+    if a.mode == Mode::Propose {
+        if !(1..=100_000).contains(&a.proposals) {
+            bail!("--proposals must be 1 to 100,000");
+        }
+        let r = propose::run(&store, a.proposals, 20).await;
+        store.close().await;
+        return r;
+    }
     let all = depots();
     let used: Vec<String> = (0..a.clients).map(|i| all[i % all.len()].clone()).collect();
     let mut distinct = used.clone();
@@ -411,25 +475,12 @@ async fn bench(a: &Args, url: &str, baseline: Option<f64>) -> anyhow::Result<()>
     }
 
     if matches!(a.mode, Mode::Grpc | Mode::Both) {
-        let secret = uuid::Uuid::new_v4().to_string().into_bytes();
-        let verifier = Verifier::new(&KeySpec::Hs256(secret.clone()), "bench", "reserve.v1")
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let minter =
-            Minter::hs256(&secret, "bench", "reserve.v1").map_err(|e| anyhow::anyhow!("{e}"))?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let app = reserve_server::App {
-            store: store.clone(),
-            verifier: Arc::new(verifier),
-            clock: Arc::new(SystemClock),
-            health_interval: Duration::from_secs(5),
-            drain_timeout: Duration::from_secs(5),
-            sourcing: Default::default(),
-        };
-        let server = tokio::spawn(reserve_server::serve(app, listener, async move {
-            let _ = stopped.await;
-        }));
+        let Served {
+            addr,
+            minter,
+            stop,
+            server,
+        } = serve(&store).await?;
         let warm_until = Instant::now() + Duration::from_secs(a.warmup);
         let until = warm_until + Duration::from_secs(a.seconds);
         let mut channels = Vec::new();

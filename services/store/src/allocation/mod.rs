@@ -40,6 +40,17 @@ pub struct OrderFilter {
 }
 
 impl Store {
+    /// The orders a list query selects, with their shares.
+    async fn fetch_orders(&self, sql: &Sql) -> Result<Vec<Order>, StoreError> {
+        let mut c = self.reader().acquire().await?;
+        let rows = sql.fetch_all(&mut *c).await?;
+        let rows = rows
+            .iter()
+            .map(sqlx::FromRow::from_row)
+            .collect::<Result<Vec<OrderRow>, _>>()?;
+        orders_from(&mut c, rows).await
+    }
+
     /// Raises an order as a draft.
     pub async fn create_order(
         &self,
@@ -142,14 +153,7 @@ impl Store {
             " ORDER BY o.raised_at DESC, o.id DESC LIMIT ?",
             Arg::Int(i64::from(size.get()) + 1),
         );
-        let mut c = self.reader().acquire().await?;
-        let rows = sql.fetch_all(&mut *c).await?;
-        let rows = rows
-            .iter()
-            .map(sqlx::FromRow::from_row)
-            .collect::<Result<Vec<OrderRow>, _>>()
-            .map_err(StoreError::from)?;
-        let items = orders_from(&mut c, rows).await?;
+        let items = self.fetch_orders(&sql).await?;
         Ok(page::finish(items, size.get(), &filters, |o| {
             (o.raised_at, o.id.clone())
         }))
@@ -191,14 +195,7 @@ impl Store {
             " ORDER BY o.backfill_due, o.id LIMIT ?",
             Arg::Int(i64::from(size.get()) + 1),
         );
-        let mut c = self.reader().acquire().await?;
-        let rows = sql.fetch_all(&mut *c).await?;
-        let rows = rows
-            .iter()
-            .map(sqlx::FromRow::from_row)
-            .collect::<Result<Vec<OrderRow>, _>>()
-            .map_err(StoreError::from)?;
-        let items = orders_from(&mut c, rows).await?;
+        let items = self.fetch_orders(&sql).await?;
         Ok(page::finish(items, size.get(), &filters, |o| {
             (o.backfill_due.unwrap_or(0), o.id.clone())
         }))
