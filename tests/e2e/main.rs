@@ -5,6 +5,7 @@
 
 pub mod allocation;
 mod authz;
+mod authz_reserves;
 mod authz_stock;
 mod catalog;
 mod cli;

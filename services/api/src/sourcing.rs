@@ -300,6 +300,12 @@ impl SourcingService for SourcingApi {
             .await?;
         let emergency = header.priority == pb::AllocationPriority::Emergency as i32;
         let proposal = self.plan(&target, &needs, emergency).await?;
+        if proposal.iter().all(|l| l.sources.is_empty()) {
+            return Err(status_of_kind(reserve_core::ErrorKind::precondition(
+                "NOTHING_TO_SOURCE",
+                "no depot can give any of the needs (see ProposeSources for enterprise reserves); nothing to raise",
+            )));
+        }
         let mut order = header;
         order.lines = proposal
             .iter()
