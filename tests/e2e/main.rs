@@ -15,6 +15,7 @@ mod model;
 mod network;
 mod race;
 mod retries;
+mod retries_reserves;
 mod seed;
 mod server;
 mod sourcing;

@@ -18,7 +18,7 @@ const ZS: &str = "HB-SY-ZS";
 const TARP: &str = "tarpaulin";
 /// The county's reserve norm asks for at least 500 of these.
 const QUILT: &str = "quilt-cotton";
-const COPIES: usize = 8;
+pub(crate) const COPIES: usize = 8;
 
 /// Sends `$req` with `$method` from `COPIES` tasks released together, and
 /// returns the answers.
@@ -41,10 +41,13 @@ macro_rules! at_once {
             .collect::<Vec<_>>()
     }};
 }
+pub(crate) use at_once;
 
 /// Asserts that all answers are the same (the decoded message, or the code
 /// and message of an error) and returns it, which must be a success.
-fn one_answer<T: Clone + Debug + PartialEq>(answers: Vec<Result<T, tonic::Status>>) -> T {
+pub(crate) fn one_answer<T: Clone + Debug + PartialEq>(
+    answers: Vec<Result<T, tonic::Status>>,
+) -> T {
     assert_eq!(answers.len(), COPIES);
     let seen = |a: &Result<T, tonic::Status>| {
         a.as_ref()
