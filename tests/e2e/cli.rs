@@ -1,7 +1,9 @@
 //! The README's walk-through with `reservectl`, its "Stock: a depot keeper's
-//! day" and its "Allocation: a flood order from need to receipt", run line
-//! by line with the real `reservectl` binary against a real server over the
-//! demo network and its demo stock, as `reserve-server --seed-demo` starts.
+//! day", its "Allocation: a flood order from need to receipt" and its
+//! "Sourcing, readiness and a live watch", run line by line with the real
+//! `reservectl` binary against a real server over the demo network and its
+//! demo stock, as `reserve-server --seed-demo` starts; and `reservectl
+//! watch` followed as a child process while an order moves.
 //!
 //! The commands are read from README.md itself, so a README change that
 //! breaks a command breaks this test. Each `export RESERVE_TOKEN=$(reservectl
@@ -9,8 +11,8 @@
 //! and its claims re-signed with the test server's key. A placeholder such as
 //! `COUNT_ID`, `ORDER` or `QUILT_LOT` (also inside a word, as in
 //! `--share 1:HB-SY-ZS:QUILT_LOT:received=300`) is read from the `-o json`
-//! answer of the command just before its first use, as a keeper would read
-//! it off the screen. Everything else runs exactly as written, and the test
+//! answer of the command just before its first use in its section, as a
+//! keeper would read it off the screen. Everything else runs exactly as written, and the test
 //! checks what a keeper or a dispatcher would notice.
 
 use reserve_api::auth::Claims;
@@ -22,19 +24,28 @@ use std::process::Command;
 
 const README: &str = include_str!("../../README.md");
 /// The README sections whose first shell block the test runs, in order.
-const SECTIONS: [&str; 3] = [
+/// (The sourcing section's second block, `reservectl watch` in a second
+/// terminal, runs until Ctrl-C; `a_watch_follows_an_order_as_it_moves`
+/// covers it.)
+const SECTIONS: [&str; 4] = [
     "## A walk-through with `reservectl`",
     "### Stock: a depot keeper's day",
     "### Allocation: a flood order from need to receipt",
+    "### Sourcing, readiness and a live watch",
 ];
+/// Where the sections above are in `SECTIONS`.
+const ALLOCATION: usize = 2;
+const SOURCING: usize = 3;
 
 /// The shell blocks of the README sections, with continuation lines joined,
-/// comments and the `alias` line removed: one command per entry, in words.
-fn readme_commands() -> Vec<Vec<String>> {
+/// comments and the `alias` line removed: one command per entry, in words,
+/// with the index of its section.
+fn readme_commands() -> Vec<(usize, Vec<String>)> {
     SECTIONS
         .iter()
-        .flat_map(|s| section_commands(s))
-        .filter(|words| words[0] != "alias")
+        .enumerate()
+        .flat_map(|(i, s)| section_commands(s).into_iter().map(move |w| (i, w)))
+        .filter(|(_, words)| words[0] != "alias")
         .collect()
 }
 
@@ -334,12 +345,24 @@ async fn the_readme_keeper_walk_through_runs_as_written_against_a_real_server() 
 
     let steps = readme_commands();
     assert!(steps.len() > 20, "the walk-through is read: {steps:?}");
+    assert!(
+        steps.iter().any(|(s, _)| *s == SOURCING),
+        "the sourcing section is read"
+    );
     let mut token = String::new();
     let mut ids: BTreeMap<String, String> = BTreeMap::new();
     let mut seen = Vec::new();
     let mut journey = Journey::default();
+    let mut fx = FxJourney::default();
+    let mut current = 0;
 
-    for (n, step) in steps.iter().enumerate() {
+    for (n, (section, step)) in steps.iter().enumerate() {
+        // A placeholder stands for what its own section printed: the
+        // sourcing section's ORDER is not the allocation section's.
+        if *section != current {
+            ids.clear();
+            current = *section;
+        }
         let line = step.join(" ");
         if step[0] == "export" {
             let rest = step[1..].join(" ");
@@ -364,8 +387,9 @@ async fn the_readme_keeper_walk_through_runs_as_written_against_a_real_server() 
         // reader takes it from; read it from the JSON answer.
         let mut defines: Vec<String> = steps[n + 1..]
             .first()
+            .filter(|(next, _)| next == section)
             .into_iter()
-            .flatten()
+            .flat_map(|(_, words)| words)
             .flat_map(|w| placeholders(w))
             .filter(|p| !ids.contains_key(p))
             .collect();
@@ -424,8 +448,13 @@ async fn the_readme_keeper_walk_through_runs_as_written_against_a_real_server() 
         // Shown when the test fails: the walk-through as the keeper saw it.
         println!("$ reservectl {}\n{}", args.join(" "), ran.stdout);
         seen.push(format!("reservectl {}", args.join(" ")));
-        check_step(&cli, &token, &ids, &args, &ran).await;
-        check_order_step(&cli, &token, &ids, &args, &ran, &mut journey).await;
+        match *section {
+            ALLOCATION => {
+                check_order_step(&cli, &token, &ids, &args, &ran, &mut journey).await;
+            }
+            SOURCING => check_sourcing_step(&cli, &token, &args, &ran, &mut fx).await,
+            _ => check_step(&cli, &token, &ids, &args, &ran).await,
+        }
     }
 
     // Every kind of step the assertions below rely on was in the README.
@@ -443,6 +472,11 @@ async fn the_readme_keeper_walk_through_runs_as_written_against_a_real_server() 
         "orders receive",
         "orders close",
         "audit list --order",
+        "propose --to HB-SY-FX-01",
+        "--create-order",
+        "agreements create",
+        "agreements list",
+        "readiness --depot HB-SY-FX",
     ] {
         assert!(
             seen.iter().any(|s| s.contains(must)),
@@ -888,4 +922,461 @@ async fn check_order_step(
         }
         _ => {}
     }
+}
+
+/// What the sourcing walk-through has seen so far.
+#[derive(Default)]
+struct FxJourney {
+    /// The plain proposal's depot sources per item: (depot, lot, units).
+    proposed: BTreeMap<String, Vec<(String, String, i64)>>,
+}
+
+/// The depot sources of each line of a proposal, lot by lot.
+fn proposed_sources(lines: &Value) -> BTreeMap<String, Vec<(String, String, i64)>> {
+    lines
+        .as_array()
+        .expect("proposal lines")
+        .iter()
+        .map(|l| {
+            let sources = l["sources"]
+                .as_array()
+                .map(|a| a.as_slice())
+                .unwrap_or_default()
+                .iter()
+                .flat_map(|s| {
+                    s["lots"].as_array().unwrap().iter().map(|lot| {
+                        (
+                            text(&s["depotCode"]).to_string(),
+                            text(&lot["lotNumber"]).to_string(),
+                            int(&lot["quantity"]),
+                        )
+                    })
+                })
+                .collect();
+            (text(&l["itemId"]).to_string(), sources)
+        })
+        .collect()
+}
+
+/// A proposal as a dispatcher reads it: every need met, 房县's own depots
+/// first, then the rest by travel time, the units adding up.
+fn assert_fang_county_first(lines: &Value) {
+    const FX: &str = "HB-SY-FX";
+    for l in lines.as_array().expect("proposal lines") {
+        let sources = l["sources"].as_array().expect("sources");
+        assert!(!sources.is_empty(), "{l}");
+        assert_eq!(int(&l["unmet"]), 0, "the demo stock meets it: {l}");
+        let own: Vec<bool> = sources.iter().map(|s| s["ownSubtree"] == true).collect();
+        assert!(own[0], "房县 goes first: {l}");
+        let own_end = own.iter().take_while(|o| **o).count();
+        assert!(own[own_end..].iter().all(|o| !o), "{l}");
+        for s in &sources[..own_end] {
+            assert!(text(&s["depotCode"]).starts_with(FX), "{l}");
+        }
+        let hours: Vec<f64> = sources[own_end..]
+            .iter()
+            .map(|s| s["travelHours"].as_f64().unwrap_or_default())
+            .collect();
+        assert!(hours.windows(2).all(|w| w[0] <= w[1]), "{l}");
+        let given: i64 = sources.iter().map(|s| int(&s["quantity"])).sum();
+        assert_eq!(given, int(&l["needed"]), "{l}");
+        assert!(
+            sources
+                .iter()
+                .all(|s| text(&s["depotCode"]) != "HB-SY-FX-01"),
+            "the township never sources its own need: {l}"
+        );
+    }
+}
+
+/// What a 房县 dispatcher would notice along the sourcing walk-through.
+async fn check_sourcing_step(
+    cli: &Cli,
+    token: &str,
+    args: &[String],
+    ran: &Ran,
+    fx: &mut FxJourney,
+) {
+    const FX: &str = "HB-SY-FX";
+    let cmd: Vec<&str> = args.iter().map(String::as_str).collect();
+    match cmd.as_slice() {
+        ["propose", ..] if !cmd.contains(&"--create-order") => {
+            let mut a = words("-o json");
+            a.extend(args.iter().cloned());
+            let p = cli.run(token, &a).await.json();
+            assert_eq!(text(&p["ownSubtreeDepotCode"]), FX, "{p}");
+            assert_fang_county_first(&p["lines"]);
+            let items: Vec<&str> = p["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| text(&l["itemId"]))
+                .collect();
+            assert_eq!(items, vec!["quilt-cotton", "tent-12m2"], "{p}");
+            // The table: 房县's county depot is the first source, its own.
+            assert!(
+                ran.has_row(&["1", FX, "房县应急物资储备库", "yes"]),
+                "{}",
+                ran.stdout
+            );
+            assert!(
+                ran.stdout
+                    .contains("quilt-cotton: 500 needed; 500 from 1 depot"),
+                "{}",
+                ran.stdout
+            );
+            fx.proposed = proposed_sources(&p["lines"]);
+            // What the README says 房县's county depot holds.
+            let (quilts, _, _) = stock_of(cli, token, FX, "quilt-cotton").await;
+            let (tents, _, _) = stock_of(cli, token, FX, "tent-12m2").await;
+            assert_eq!((quilts, tents), (1059, 112), "the README's figures");
+        }
+        ["propose", ..] => {
+            // Read as JSON, for ORDER.
+            let made = ran.json();
+            let order = &made["order"];
+            assert_eq!(order["state"], "ALLOCATION_STATE_DRAFT", "{order}");
+            assert_eq!(order["priority"], "ALLOCATION_PRIORITY_URGENT", "{order}");
+            assert_eq!(text(&order["destinationDepotCode"]), "HB-SY-FX-01");
+            assert_fang_county_first(&made["proposal"]);
+            // The draft's lines are the proposal's depot sources, lot by lot.
+            let proposal = proposed_sources(&made["proposal"]);
+            let lines: BTreeMap<String, Vec<(String, String, i64)>> = order["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| {
+                    let needed = made["proposal"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .find(|p| p["itemId"] == l["itemId"])
+                        .map(|p| int(&p["needed"]));
+                    assert_eq!(Some(int(&l["requested"])), needed, "{l}");
+                    let sources = l["sources"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|s| {
+                            (
+                                text(&s["sourceDepotCode"]).to_string(),
+                                text(&s["lotNumber"]).to_string(),
+                                int(&s["quantity"]),
+                            )
+                        })
+                        .collect();
+                    (text(&l["itemId"]).to_string(), sources)
+                })
+                .collect();
+            assert_eq!(lines, proposal, "{made}");
+            // Nothing moved between the two: the same plan as proposed.
+            assert_eq!(proposal, fx.proposed, "{made}");
+        }
+        ["orders", "show", order] => {
+            let o = order_json(cli, token, order).await;
+            assert_eq!(o["state"], "ALLOCATION_STATE_DRAFT", "{o}");
+            for (item, sources) in &fx.proposed {
+                let n = if item == "quilt-cotton" { "1" } else { "2" };
+                let planned = sources
+                    .iter()
+                    .map(|(d, lot, q)| format!("{d} {q} @{lot}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let requested = if item == "quilt-cotton" { "500" } else { "20" };
+                assert!(
+                    ran.has_row(&[n, item, requested, planned.as_str()]),
+                    "{planned}:\n{}",
+                    ran.stdout
+                );
+            }
+        }
+        ["orders", "approve", order, ..] => {
+            let o = order_json(cli, token, order).await;
+            assert_eq!(o["state"], "ALLOCATION_STATE_APPROVED", "{o}");
+            assert_eq!(int(&share_of(&o, "quilt-cotton")["reserved"]), 500);
+            assert_eq!(int(&share_of(&o, "tent-12m2")["reserved"]), 20);
+        }
+        ["orders", "dispatch", order, ..] => {
+            let o = order_json(cli, token, order).await;
+            assert_eq!(o["state"], "ALLOCATION_STATE_DISPATCHED", "{o}");
+            assert_eq!(int(&share_of(&o, "quilt-cotton")["inTransit"]), 500);
+            assert_eq!(int(&share_of(&o, "tent-12m2")["inTransit"]), 20);
+        }
+        ["agreements", "create", ..] => {
+            assert!(ran.stdout.contains("recorded agreement"), "{}", ran.stdout);
+            let list = cli
+                .run(token, &words("-o json agreements list"))
+                .await
+                .json();
+            let a = &list["agreements"][0];
+            assert_eq!(text(&a["creditCode"]), "91420325MA49R6KU05", "{list}");
+            assert_eq!(text(&a["depotCode"]), FX, "{list}");
+            assert_eq!(a["kind"], "RESERVE_KIND_AGREEMENT", "{list}");
+            let items: BTreeMap<&str, i64> = a["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| (text(&i["itemId"]), int(&i["committed"])))
+                .collect();
+            assert_eq!(
+                items,
+                BTreeMap::from([("quilt-cotton", 1000), ("tent-12m2", 100)])
+            );
+        }
+        ["agreements", "list"] => {
+            assert!(
+                ran.has_row(&[
+                    "房县鑫源帐篷被服有限公司",
+                    "91420325MA49R6KU05",
+                    "agreement",
+                    FX,
+                    "2028-12-31"
+                ]),
+                "{}",
+                ran.stdout
+            );
+        }
+        ["readiness", ..] => {
+            let mut a = words("-o json");
+            a.extend(args.iter().cloned());
+            let r = cli.run(token, &a).await.json();
+            let places = r["places"].as_array().expect("places");
+            assert_eq!(places.len(), 4, "房县 and its three townships: {r}");
+            for p in places {
+                let code = text(&p["depotCode"]);
+                assert!(code.starts_with(FX), "{p}");
+                let levels = p["levels"].as_array().expect("levels");
+                let targets: Vec<f64> = levels
+                    .iter()
+                    .map(|l| l["targetHours"].as_f64().unwrap())
+                    .collect();
+                assert_eq!(targets, vec![6.0, 8.0, 10.0], "{p}");
+                for l in levels {
+                    let met = l["met"] == true;
+                    match l["arrivalHours"].as_f64() {
+                        Some(h) => assert_eq!(met, h <= l["targetHours"].as_f64().unwrap(), "{l}"),
+                        None => {
+                            assert!(!met, "{l}");
+                            assert!(int(&l["unmet"]) > 0, "{l}");
+                            assert!(!text(&l["bindingItemId"]).is_empty(), "{l}");
+                        }
+                    }
+                }
+                let all = levels.iter().all(|l| l["met"] == true);
+                assert_eq!(p["met"] == true, all, "{p}");
+                // What the README says: 房县 lacks tents for the county's 6
+                // hours, and the city's stock arrives within 8.
+                let (county, city) = (&levels[0], &levels[1]);
+                assert_eq!(county["tier"], "TIER_COUNTY", "{p}");
+                assert_eq!(city["tier"], "TIER_CITY", "{p}");
+                assert!(county["met"] != true, "{p}");
+                assert!(county["arrivalHours"].is_null(), "{p}");
+                assert_eq!(text(&county["bindingItemId"]), "tent-12m2", "{p}");
+                assert_eq!(city["met"], true, "{p}");
+                // The table row says the same.
+                let cell = format!("MISSED: tent-12m2 short {}", int(&county["unmet"]));
+                let overall = if all { "met" } else { "MISSED" };
+                assert!(
+                    ran.has_row(&[code, cell.as_str(), overall]),
+                    "{code} {cell}:\n{}",
+                    ran.stdout
+                );
+            }
+            assert!(
+                ran.stdout.contains("4 of 4 places miss a target"),
+                "{}",
+                ran.stdout
+            );
+        }
+        _ => {}
+    }
+}
+
+/// `reservectl watch -o json --after N` as a child process: the lines of
+/// an order that moves meanwhile (created from a proposal, submitted,
+/// approved, dispatched) come in order, each one JSON object.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_follows_an_order_as_it_moves() {
+    use reserve_api::pb::reserve::v1 as pb;
+    use reserve_api::pb::reserve::v1::event_service_client::EventServiceClient;
+    use reserve_core::authz::Role;
+    use std::io::BufRead;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    const FX: &str = "HB-SY-FX";
+    let bin = reservectl_path();
+    let app = TestApp::with_demo_stock().await;
+    let cli = Cli {
+        bin,
+        dir: tempfile::tempdir().unwrap(),
+        server: format!("http://{}", app.addr),
+    };
+    let watcher = app.token_for("ma", &[Role::Dispatcher], FX);
+
+    // N: the id of a receipt made now, read off a stream of our own.
+    let mut first = EventServiceClient::new(app.authed(Some(&watcher)))
+        .watch_events(pb::WatchEventsRequest {
+            depot_code: "HB-SY-FX-01".into(),
+            kinds: vec![pb::EventKind::Stock as i32],
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    app.keeper("keeper@FX-01", "HB-SY-FX-01")
+        .receive_stock(pb::ReceiveStockRequest {
+            request_id: reserve_tests::rid(),
+            depot_code: "HB-SY-FX-01".into(),
+            item_id: "tarpaulin".into(),
+            lot_number: "TP-W".into(),
+            quantity: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let n = tokio::time::timeout(Duration::from_secs(10), first.message())
+        .await
+        .expect("the receipt's event comes")
+        .unwrap()
+        .unwrap()
+        .events[0]
+        .id;
+    drop(first);
+
+    let mut args: Vec<String> = vec![
+        "--server".into(),
+        cli.server.clone(),
+        "--token".into(),
+        watcher.clone(),
+    ];
+    args.extend(words(&format!("-o json watch --after {n} --depot {FX}")));
+    let mut child = cli
+        .command(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start reservectl watch");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+
+    // Another terminal raises, submits, approves and dispatches an order.
+    let ma = app.token_for("ma", &[Role::Dispatcher], FX);
+    let made = cli
+        .run(
+            &ma,
+            &words(
+                "propose --to HB-SY-FX-01 --need quilt-cotton:500 --need tent-12m2:20 \
+                 --create-order --priority urgent --reason 山洪 --receiver-name 张华 \
+                 --receiver-phone 13997800000",
+            ),
+        )
+        .await
+        .stdout;
+    // "raised DB-2026-000001 (id ...) as a draft from the proposal"
+    let raised = made
+        .lines()
+        .find_map(|l| l.strip_prefix("raised "))
+        .unwrap_or_else(|| panic!("{made}"));
+    let (number, rest) = raised.split_once(" (id ").unwrap();
+    let id = rest.split_once(')').unwrap().0.to_string();
+    let number = number.to_string();
+    assert!(
+        made.contains("the draft carries every unit needed"),
+        "{made}"
+    );
+    assert!(made.contains("the proposal it came from"), "{made}");
+    cli.run(&ma, &words(&format!("orders submit {number}")))
+        .await;
+    let niu = app.token_for("niu", &[Role::Dispatcher], FX);
+    cli.run(
+        &niu,
+        &words(&format!("orders approve {number} --note 同意")),
+    )
+    .await;
+    let yang = app.token_for("yang", &[Role::DepotKeeper], FX);
+    cli.run(
+        &yang,
+        &words(&format!("orders dispatch {number} --source {FX}")),
+    )
+    .await;
+
+    let want = [
+        "CreateOrderFromProposal",
+        "SubmitAllocationOrder",
+        "ApproveAllocationOrder",
+        "DispatchAllocationOrder",
+    ];
+    let resource = format!("allocationOrders/{id}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut lines = Vec::new();
+    let mut methods: Vec<String> = Vec::new();
+    while methods.len() < want.len() {
+        match rx.try_recv() {
+            Ok(line) => {
+                let e: Value = serde_json::from_str(&line)
+                    .unwrap_or_else(|err| panic!("not one JSON object per line ({err}): {line}"));
+                if text(&e["resource"]) == resource {
+                    methods.push(
+                        text(&e["method"])
+                            .rsplit('/')
+                            .next()
+                            .unwrap_or_default()
+                            .to_string(),
+                    );
+                }
+                lines.push(e);
+            }
+            Err(std::sync::mpsc::TryRecvError::Empty) if Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => {
+                let _ = child.kill();
+                let out = child.wait_with_output().unwrap();
+                panic!(
+                    "watch gave {methods:?} of {want:?} ({e:?}); stderr:\n{}\nlines: {lines:?}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(methods, want, "{lines:?}");
+    let ids: Vec<i64> = lines.iter().map(|e| int(&e["id"])).collect();
+    assert!(
+        ids.iter().all(|i| *i > n),
+        "only what came after {n}: {ids:?}"
+    );
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "in order: {ids:?}");
+    for e in &lines {
+        assert!(text(&e["depotCode"]).starts_with(FX), "{e}");
+        assert!(text(&e["time"]).ends_with('Z'), "{e}");
+    }
+    let order_events: Vec<&Value> = lines
+        .iter()
+        .filter(|e| text(&e["resource"]) == resource)
+        .collect();
+    assert!(
+        order_events
+            .iter()
+            .all(|e| e["kind"] == "EVENT_KIND_DOCUMENT"),
+        "{order_events:?}"
+    );
+    assert_eq!(
+        order_events[0]["detail"]["created"]["number"], number,
+        "{order_events:?}"
+    );
+    assert_eq!(
+        order_events[3]["detail"]["state"],
+        serde_json::json!(["approved", "dispatched"])
+    );
 }

@@ -36,6 +36,16 @@ pub fn json<M: prost::Message>(full_name: &str, msg: &M) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `msg` (of proto type `full_name`) as canonical JSON on one line, for
+/// streams read line by line.
+pub fn json_line<M: prost::Message>(full_name: &str, msg: &M) -> anyhow::Result<String> {
+    let desc = pool()
+        .get_message_by_name(full_name)
+        .ok_or_else(|| anyhow::anyhow!("unknown message type {full_name}"))?;
+    let dm = DynamicMessage::decode(desc, msg.encode_to_vec().as_slice())?;
+    Ok(serde_json::to_string(&dm)?)
+}
+
 /// A table with the given header.
 pub fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
@@ -108,6 +118,11 @@ pub fn print_table(t: &Table) {
 
 /// A `google.protobuf.Struct` (an audit event's changes) as compact JSON text.
 pub fn struct_json(s: Option<&prost_types::Struct>) -> String {
+    s.map(|s| struct_value(s).to_string()).unwrap_or_default()
+}
+
+/// A `google.protobuf.Struct` as a JSON value; whole numbers stay whole.
+pub fn struct_value(s: &prost_types::Struct) -> serde_json::Value {
     fn value(v: &prost_types::Value) -> serde_json::Value {
         use prost_types::value::Kind;
         match &v.kind {
@@ -119,18 +134,15 @@ pub fn struct_json(s: Option<&prost_types::Struct>) -> String {
             Some(Kind::NumberValue(n)) => serde_json::Value::from(*n),
             Some(Kind::StringValue(s)) => serde_json::Value::String(s.clone()),
             Some(Kind::ListValue(l)) => l.values.iter().map(value).collect(),
-            Some(Kind::StructValue(s)) => object(s),
+            Some(Kind::StructValue(s)) => struct_value(s),
         }
     }
-    fn object(s: &prost_types::Struct) -> serde_json::Value {
-        serde_json::Value::Object(
-            s.fields
-                .iter()
-                .map(|(k, v)| (k.clone(), value(v)))
-                .collect(),
-        )
-    }
-    s.map(|s| object(s).to_string()).unwrap_or_default()
+    serde_json::Value::Object(
+        s.fields
+            .iter()
+            .map(|(k, v)| (k.clone(), value(v)))
+            .collect(),
+    )
 }
 
 #[cfg(test)]

@@ -308,3 +308,272 @@ fn help_lists_every_order_and_incident_command() {
         }
     }
 }
+
+/// A proposal to 房县城关镇 for 500 quilts.
+const PROPOSE: [&str; 5] = [
+    "propose",
+    "--to",
+    "HB-SY-FX-01",
+    "--need",
+    "quilt-cotton:500",
+];
+
+#[test]
+fn a_proposal_needs_a_destination_and_needs_of_whole_units() {
+    refused(&["propose"], &["--need", "--to", "--site-lat"]);
+    refused(&["propose", "--to", "HB-SY-FX-01"], &["--need"]);
+    refused(
+        &["propose", "--need", "quilt-cotton:500"],
+        &["--to", "--site-lat"],
+    );
+    for (need, says) in [
+        ("quilt-cotton", "no quantity"),
+        ("quilt-cotton:many", "'many' is not a whole number"),
+        ("quilt-cotton:0", "must be 1 to 1000000000"),
+        (":5", "no item"),
+    ] {
+        refused(
+            &["propose", "--to", "HB-SY-FX-01", "--need", need],
+            &["--need", says],
+        );
+    }
+    let mut twice = PROPOSE.to_vec();
+    twice.extend(["--need", "tent-12m2:20", "--need", "quilt-cotton:3"]);
+    refused(&twice, &["--need", "quilt-cotton is needed twice"]);
+    let mut both = PROPOSE.to_vec();
+    both.extend(["--site-lat", "32.1", "--site-lng", "110.7"]);
+    refused(&both, &["--to", "--site-lat"]);
+    refused(
+        &[
+            "propose",
+            "--site-lat",
+            "32.1",
+            "--need",
+            "quilt-cotton:500",
+        ],
+        &["--site-lng"],
+    );
+}
+
+#[test]
+fn order_flags_on_a_proposal_need_create_order_and_then_a_reason_and_a_receiver() {
+    let mut stray = PROPOSE.to_vec();
+    stray.extend(["--reason", "山洪"]);
+    refused(&stray, &["--create-order"]);
+    let mut order = PROPOSE.to_vec();
+    order.push("--create-order");
+    refused(&order, &["--reason", "--receiver-name", "--receiver-phone"]);
+    let mut both = order.clone();
+    both.extend([
+        "--reason",
+        "山洪",
+        "--receiver-name",
+        "张华",
+        "--receiver-phone",
+        "13997800000",
+        "--priority",
+        "urgent",
+        "--emergency",
+    ]);
+    refused(&both, &["--emergency", "--priority"]);
+    let mut kind = order.clone();
+    kind.extend(["--kind", "loan"]);
+    refused(&kind, &["transfer", "incident-site"]);
+}
+
+/// An agreement with every flag it needs.
+const AGREEMENT: [&str; 16] = [
+    "agreements",
+    "create",
+    "--company",
+    "房县鑫源帐篷被服有限公司",
+    "--credit-code",
+    "91420325MA49R6KU05",
+    "--kind",
+    "agreement",
+    "--response-hours",
+    "12",
+    "--valid-from",
+    "2026-01-01",
+    "--valid-until",
+    "2028-12-31",
+    "--item",
+    "tent-12m2:100",
+];
+
+/// `AGREEMENT` with `flag` given `value` instead.
+fn agreement_with(flag: &str, value: &str) -> Vec<String> {
+    let mut a: Vec<String> = AGREEMENT.iter().map(|s| s.to_string()).collect();
+    let at = a.iter().position(|s| s == flag).unwrap();
+    a[at + 1] = value.to_string();
+    a
+}
+
+fn refused_owned(args: &[String], needles: &[&str]) {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    refused(&args, needles);
+}
+
+#[test]
+fn an_agreement_needs_its_company_code_kind_hours_dates_and_items() {
+    refused(
+        &["agreements", "create"],
+        &[
+            "--company",
+            "--credit-code",
+            "--kind",
+            "--response-hours",
+            "--valid-from",
+            "--valid-until",
+            "--item",
+        ],
+    );
+    refused(&AGREEMENT[..14], &["--item"]);
+}
+
+#[test]
+fn a_bad_agreement_flag_is_refused_naming_it_before_anything_is_sent() {
+    refused_owned(
+        &agreement_with("--credit-code", "91420325MA49R6KU06"),
+        &["--credit-code", "wrong check character '6'", "'5'"],
+    );
+    refused_owned(
+        &agreement_with("--credit-code", "9142032"),
+        &["--credit-code", "18 characters"],
+    );
+    refused_owned(
+        &agreement_with("--kind", "loan"),
+        &["--kind", "agreement", "capacity"],
+    );
+    refused_owned(
+        &agreement_with("--response-hours", "0"),
+        &["--response-hours", "1 to 720"],
+    );
+    refused_owned(
+        &agreement_with("--valid-from", "2026-13-01"),
+        &["--valid-from", "YYYY-MM-DD"],
+    );
+    refused_owned(
+        &agreement_with("--valid-until", "2025-12-31"),
+        &["--valid-until", "before --valid-from"],
+    );
+    refused_owned(
+        &agreement_with("--item", "tent-12m2"),
+        &["--item", "no quantity"],
+    );
+    let mut twice: Vec<&str> = AGREEMENT.to_vec();
+    twice.extend(["--item", "tent-12m2:5"]);
+    refused(&twice, &["--item", "tent-12m2", "twice"]);
+    let mut contact: Vec<&str> = AGREEMENT.to_vec();
+    contact.extend(["--contact", "王强"]);
+    refused(&contact, &["--contact", "name,duty,phone"]);
+}
+
+#[test]
+fn a_call_off_and_its_delivery_name_what_they_need() {
+    refused(&["agreements", "call-off", "A1"], &["--item", "--reason"]);
+    refused(
+        &[
+            "agreements",
+            "call-off",
+            "A1",
+            "--item",
+            "tent-12m2:-3",
+            "--reason",
+            "x",
+        ],
+        &["--item", "must be 1 to"],
+    );
+    refused(
+        &[
+            "agreements",
+            "receive",
+            "C1",
+            "--item",
+            "tent-12m2",
+            "--lot",
+            "L",
+        ],
+        &["--qty", "--serial"],
+    );
+    refused(
+        &[
+            "agreements",
+            "receive",
+            "C1",
+            "--item",
+            "tent-12m2",
+            "--lot",
+            "L",
+            "--qty",
+            "3",
+            "--serial",
+            "S1",
+        ],
+        &["--serial", "--qty"],
+    );
+    refused(
+        &[
+            "agreements",
+            "receive",
+            "C1",
+            "--item",
+            "tent-12m2",
+            "--lot",
+            "L",
+            "--qty",
+            "0",
+        ],
+        &["--qty"],
+    );
+    refused(
+        &["agreements", "receive", "C1", "--lot", "L", "--qty", "3"],
+        &["--item"],
+    );
+    refused(&["agreements", "list", "--expiring", "0"], &["--expiring"]);
+    refused(
+        &["agreements", "list", "--expiring", "4000"],
+        &["--expiring"],
+    );
+}
+
+#[test]
+fn readiness_and_watch_refuse_values_out_of_range() {
+    refused(&["readiness", "--people", "0"], &["--people"]);
+    refused(&["readiness", "--people", "many"], &["--people"]);
+    refused(
+        &["watch", "--kind", "orders"],
+        &[
+            "stock",
+            "document",
+            "alert-low-stock",
+            "alert-expiring-agreement",
+        ],
+    );
+    refused(&["watch", "--after", "0"], &["--after"]);
+    refused(&["watch", "--after", "-5"], &["--after"]);
+}
+
+#[test]
+fn help_lists_the_sourcing_commands() {
+    let out = reservectl(&["--help"]);
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for cmd in ["propose", "agreements", "readiness", "watch"] {
+        assert!(
+            help.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{cmd} "))),
+            "--help lacks {cmd}: {help}"
+        );
+    }
+    let out = reservectl(&["agreements", "--help"]);
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for cmd in ["create", "get", "list", "call-off", "receive", "call-offs"] {
+        assert!(
+            help.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{cmd} "))),
+            "agreements --help lacks {cmd}: {help}"
+        );
+    }
+}

@@ -41,6 +41,8 @@ proto_enum! {
     AllocationKind => "ALLOCATION_KIND_",
     AllocationPriority => "ALLOCATION_PRIORITY_",
     AllocationState => "ALLOCATION_STATE_",
+    ReserveKind => "RESERVE_KIND_",
+    EventKind => "EVENT_KIND_",
 }
 
 /// The short name of a wire value as people read and type it
@@ -284,6 +286,37 @@ choice! {
     }
 }
 
+choice! {
+    /// Kinds of enterprise reserve.
+    ReserveKindArg => ReserveKind {
+        /// Stock a company keeps for the bureau (协议储备).
+        Agreement => Agreement,
+        /// A company's commitment to produce (产能储备).
+        Capacity => Capacity,
+    }
+}
+
+choice! {
+    /// Kinds of event on the live stream.
+    EventKindArg => EventKind {
+        /// Stock moved: a receipt, issue, hold, release, correction, scrap.
+        Stock => Stock,
+        /// A document changed state: an order, count, adjustment, scrap
+        /// application, agreement or call-off.
+        Document => Document,
+        /// A line fell below its depot's reserve minimum.
+        AlertLowStock => AlertLowStock,
+        /// A lot came within its item's near-expiry window.
+        AlertNearExpiry => AlertNearExpiry,
+        /// An emergency order's back-filled approval became overdue.
+        AlertOverdueBackfill => AlertOverdueBackfill,
+        /// An agreement ends within 60 days.
+        AlertExpiringAgreement => AlertExpiringAgreement,
+        /// Anything else: depots, items, norms, incidents.
+        Other => Other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,6 +352,8 @@ mod tests {
         typed_as_printed::<KindArg, pb::AllocationKind>(KindArg::wire);
         typed_as_printed::<PriorityArg, pb::AllocationPriority>(PriorityArg::wire);
         typed_as_printed::<StateArg, pb::AllocationState>(StateArg::wire);
+        typed_as_printed::<ReserveKindArg, pb::ReserveKind>(ReserveKindArg::wire);
+        typed_as_printed::<EventKindArg, pb::EventKind>(EventKindArg::wire);
     }
 
     #[test]

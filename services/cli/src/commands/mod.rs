@@ -1,5 +1,6 @@
 //! One module per command group.
 
+pub mod agreements;
 pub mod audit;
 pub mod choices;
 pub mod depots;
@@ -7,8 +8,11 @@ pub mod incidents;
 pub mod items;
 pub mod norms;
 pub mod orders;
+pub mod propose;
+pub mod readiness;
 pub mod stock;
 pub mod token;
+pub mod watch;
 
 /// A fresh idempotency key for a change, unless the user gave one to retry.
 pub fn request_id(given: &Option<String>) -> String {

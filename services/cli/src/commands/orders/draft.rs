@@ -12,6 +12,26 @@ use std::path::Path;
 /// out stays as it is.
 #[derive(clap::Args, Debug, Default)]
 pub struct OrderFields {
+    /// Everything but the lines.
+    #[command(flatten)]
+    pub header: OrderHeader,
+    /// A line: ITEM:QTY, sourced with :SOURCE=QTY[@LOT][,SOURCE=QTY[@LOT]...]
+    /// (no lot: first-expired-first-out at approval); repeat for more items,
+    /// e.g. quilt-cotton:500:HB-SY-ZS=300,HB-SY=200.
+    #[arg(long = "line", value_parser = parse_line, value_name = "ITEM:QTY:SOURCE=QTY[@LOT],...")]
+    pub lines: Vec<LineSpec>,
+    /// The lines from a YAML or JSON file (.json is read as JSON): a list of
+    /// {item, quantity, sources: [{depot, quantity, lot}]}, or the same under
+    /// `lines:`.
+    #[arg(long, conflicts_with = "lines", value_name = "FILE", value_parser = read_lines_file)]
+    pub lines_file: Option<LinesFile>,
+}
+
+/// The header of an order: what, how urgent, where, why and who receives
+/// it; shared by `orders create`, `orders amend` and `propose
+/// --create-order`.
+#[derive(clap::Args, Debug, Default)]
+pub struct OrderHeader {
     /// What the order does (a new order: transfer unless given).
     #[arg(long, value_enum)]
     pub kind: Option<KindArg>,
@@ -69,16 +89,6 @@ pub struct OrderFields {
     /// while that subtree has the items above its reserve minimums.
     #[arg(long)]
     pub justification: Option<String>,
-    /// A line: ITEM:QTY, sourced with :SOURCE=QTY[@LOT][,SOURCE=QTY[@LOT]...]
-    /// (no lot: first-expired-first-out at approval); repeat for more items,
-    /// e.g. quilt-cotton:500:HB-SY-ZS=300,HB-SY=200.
-    #[arg(long = "line", value_parser = parse_line, value_name = "ITEM:QTY:SOURCE=QTY[@LOT],...")]
-    pub lines: Vec<LineSpec>,
-    /// The lines from a YAML or JSON file (.json is read as JSON): a list of
-    /// {item, quantity, sources: [{depot, quantity, lot}]}, or the same under
-    /// `lines:`.
-    #[arg(long, conflicts_with = "lines", value_name = "FILE", value_parser = read_lines_file)]
-    pub lines_file: Option<LinesFile>,
 }
 
 /// The lines read from `--lines-file` (read while the command line is
@@ -245,6 +255,20 @@ fn contact(
 
 impl OrderFields {
     /// `order` with every field given here written over it.
+    pub fn over(&self, o: pb::AllocationOrder) -> pb::AllocationOrder {
+        let mut o = self.header.over(o);
+        if let Some(file) = &self.lines_file {
+            o.lines = file.0.iter().map(LineSpec::wire).collect();
+        } else if !self.lines.is_empty() {
+            o.lines = self.lines.iter().map(LineSpec::wire).collect();
+        }
+        o
+    }
+}
+
+impl OrderHeader {
+    /// `order` with every header field given here written over it; its
+    /// lines stay as they are.
     pub fn over(&self, mut o: pb::AllocationOrder) -> pb::AllocationOrder {
         if let Some(k) = self.kind {
             o.kind = k.wire();
@@ -299,11 +323,6 @@ impl OrderFields {
         );
         if let Some(j) = &self.justification {
             o.justification = j.clone();
-        }
-        if let Some(file) = &self.lines_file {
-            o.lines = file.0.iter().map(LineSpec::wire).collect();
-        } else if !self.lines.is_empty() {
-            o.lines = self.lines.iter().map(LineSpec::wire).collect();
         }
         o
     }
@@ -439,11 +458,14 @@ mod tests {
     #[test]
     fn amending_keeps_what_is_not_given_and_replaces_what_is() {
         let fields = OrderFields {
-            priority: Some(PriorityArg::Emergency),
-            site_lat: Some(32.2),
-            site_lng: Some(110.2),
-            site_address: Some("城关镇体育馆".into()),
-            receiver_phone: Some("13900000000".into()),
+            header: OrderHeader {
+                priority: Some(PriorityArg::Emergency),
+                site_lat: Some(32.2),
+                site_lng: Some(110.2),
+                site_address: Some("城关镇体育馆".into()),
+                receiver_phone: Some("13900000000".into()),
+                ..Default::default()
+            },
             lines: vec![line("tent-12m2:20:HB-SY-ZS=20")],
             ..Default::default()
         };

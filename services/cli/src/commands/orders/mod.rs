@@ -3,9 +3,9 @@
 //! the source's keeper dispatches; the destination's keeper receives.
 //! Orders are named by id or by number (DB-2026-000001).
 
-mod draft;
+pub(crate) mod draft;
 mod units;
-mod view;
+pub(crate) mod view;
 
 use super::choices::{PriorityArg, StateArg};
 use super::request_id;

@@ -20,7 +20,12 @@ pub fn destination(o: &pb::AllocationOrder) -> String {
                 .as_ref()
                 .map(|l| format!(" ({:.4}, {:.4})", l.latitude, l.longitude))
                 .unwrap_or_default();
-            format!("{}{at}", site.address)
+            let address = if site.address.is_empty() {
+                "the site"
+            } else {
+                site.address.as_str()
+            };
+            format!("{address}{at}")
         }
         None => o.destination_depot_code.clone(),
     }
