@@ -217,3 +217,17 @@ async fn alerts_come_once_when_stock_falls_below_its_minimum() {
     app.clock.set(T0 + 180_000);
     quiet(&mut s, 600).await;
 }
+
+#[tokio::test]
+async fn a_watch_ends_with_where_to_resume_when_the_server_drains() {
+    let app = TestApp::with_demo().await;
+    let mut s = watch(&app, "HB", 0, vec![]).await;
+    let stopping = tokio::spawn(app.stop());
+    let end = tokio::time::timeout(Duration::from_secs(10), s.message())
+        .await
+        .expect("the stream ends");
+    let status = end.expect_err("the stream ends with a status");
+    assert_eq!(status.code(), tonic::Code::Unavailable, "{status:?}");
+    assert!(status.message().contains("after_id"), "{status:?}");
+    stopping.await.unwrap().unwrap();
+}

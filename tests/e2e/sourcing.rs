@@ -502,6 +502,16 @@ async fn who_may_ask_for_proposals_readiness_and_reserves() {
         .await
         .unwrap_err();
     assert_eq!(e.code(), Code::PermissionDenied);
+    // An item the catalogue does not have is named, not proposed as unmet.
+    let e = sourcing(&app, "disp@ZS", &[Role::Dispatcher], ZS)
+        .propose_sources(pb::ProposeSourcesRequest {
+            destination_depot_code: ZS1.into(),
+            needs: vec![need("no-such-item", 3)],
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::NotFound, "{e:?}");
     // No token at all.
     let e = SourcingServiceClient::new(app.authed(None))
         .propose_sources(pb::ProposeSourcesRequest::default())

@@ -21,7 +21,7 @@ use reserve_store::events::{StoredEvent, visible};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
@@ -36,16 +36,27 @@ const PAGE: i64 = 500;
 #[derive(Clone, Debug)]
 pub struct EventHub {
     tx: broadcast::Sender<Arc<StoredEvent>>,
+    closing: Arc<watch::Sender<bool>>,
 }
 
 impl Default for EventHub {
     fn default() -> Self {
         let (tx, _) = broadcast::channel(BROADCAST);
-        Self { tx }
+        let (closing, _) = watch::channel(false);
+        Self {
+            tx,
+            closing: Arc::new(closing),
+        }
     }
 }
 
 impl EventHub {
+    /// Ends every open stream (the server is draining): each subscriber is
+    /// told to reconnect after the last id it saw.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
     /// Runs the pump until the task is dropped: sequence, read, broadcast,
     /// and scan for alerts every `alert_every`, or sooner when the service
     /// clock has moved on by a minute (an injected clock in tests).
@@ -169,9 +180,11 @@ impl EventService for EventApi {
             r.after_id
         };
         let (tx, rx) = mpsc::channel(QUEUE);
+        let closing = self.hub.closing.subscribe();
         tokio::spawn(follow(
             self.ctx.store.clone(),
             live,
+            closing,
             tx,
             start,
             subtree,
@@ -187,6 +200,7 @@ impl EventService for EventApi {
 async fn follow(
     store: Store,
     mut live: broadcast::Receiver<Arc<StoredEvent>>,
+    mut closing: watch::Receiver<bool>,
     tx: mpsc::Sender<Result<pb::WatchEventsResponse, Status>>,
     start: i64,
     subtree: DepotPath,
@@ -198,7 +212,21 @@ async fn follow(
         return;
     }
     loop {
-        match live.recv().await {
+        if *closing.borrow() {
+            let _ = tx.try_send(Err(Status::unavailable(format!(
+                "the server is shutting down; reconnect with after_id = {seen}"
+            ))));
+            return;
+        }
+        let next = tokio::select! {
+            next = live.recv() => next,
+            changed = closing.changed() => match changed {
+                Ok(()) => continue,
+                // The server is gone: nothing more will come.
+                Err(_) => return,
+            },
+        };
+        match next {
             Ok(e) if e.id <= seen => continue,
             Ok(e) if e.id > seen + 1 => {
                 // Broadcast ran ahead of what we read: fill from the database.

@@ -228,6 +228,20 @@ impl SourcingApi {
     ) -> Result<Vec<ProposedLine>, Status> {
         let now = self.ctx.clock.now();
         let items: Vec<ItemId> = needs.iter().map(|n| n.item.clone()).collect();
+        for (i, item) in items.iter().enumerate() {
+            if self
+                .ctx
+                .store
+                .get_item(item)
+                .await
+                .map_err(status_of_store)?
+                .is_none()
+            {
+                return Err(Status::not_found(format!(
+                    "items/{item} not found (needs[{i}].item_id)"
+                )));
+            }
+        }
         let network = self
             .ctx
             .store

@@ -155,9 +155,12 @@ where
     let drain = {
         let draining = draining.clone();
         let reporter = reporter.clone();
+        let hub = hub.clone();
         shutdown.then(move |_| async move {
             tracing::info!("shutting down: draining in-flight calls");
             draining.store(true, Ordering::SeqCst);
+            // Open event streams end now, telling clients where to resume.
+            hub.close();
             set_all(&reporter, ServingStatus::NotServing).await;
             let _ = fired.send(());
         })

@@ -598,7 +598,7 @@ impl Op for ReceiveCallOffOp {
         };
         if q > line.quantity - line.delivered {
             return rule(EnterpriseError::DeliveryExceedsCallOff(format!(
-                "call-off {} awaits {} {}; {q} delivered",
+                "call-off {} still awaits {} {}; this delivery brings {q}",
                 c.id,
                 line.quantity - line.delivered,
                 line.item
