@@ -927,12 +927,12 @@ async fn check_order_step(
 /// What the sourcing walk-through has seen so far.
 #[derive(Default)]
 struct FxJourney {
-    /// The plain proposal's depot sources per item: (depot, lot, units).
-    proposed: BTreeMap<String, Vec<(String, String, i64)>>,
+    /// The plain proposal's depot sources per item: (depot, units).
+    proposed: BTreeMap<String, Vec<(String, i64)>>,
 }
 
-/// The depot sources of each line of a proposal, lot by lot.
-fn proposed_sources(lines: &Value) -> BTreeMap<String, Vec<(String, String, i64)>> {
+/// The depot sources of each line of a proposal, depot by depot.
+fn proposed_sources(lines: &Value) -> BTreeMap<String, Vec<(String, i64)>> {
     lines
         .as_array()
         .expect("proposal lines")
@@ -943,15 +943,7 @@ fn proposed_sources(lines: &Value) -> BTreeMap<String, Vec<(String, String, i64)
                 .map(|a| a.as_slice())
                 .unwrap_or_default()
                 .iter()
-                .flat_map(|s| {
-                    s["lots"].as_array().unwrap().iter().map(|lot| {
-                        (
-                            text(&s["depotCode"]).to_string(),
-                            text(&lot["lotNumber"]).to_string(),
-                            int(&lot["quantity"]),
-                        )
-                    })
-                })
+                .map(|s| (text(&s["depotCode"]).to_string(), int(&s["quantity"])))
                 .collect();
             (text(&l["itemId"]).to_string(), sources)
         })
@@ -1039,9 +1031,11 @@ async fn check_sourcing_step(
             assert_eq!(order["priority"], "ALLOCATION_PRIORITY_URGENT", "{order}");
             assert_eq!(text(&order["destinationDepotCode"]), "HB-SY-FX-01");
             assert_fang_county_first(&made["proposal"]);
-            // The draft's lines are the proposal's depot sources, lot by lot.
+            // The draft's lines are the proposal's depot sources, depot by
+            // depot; approval picks lots first expired first out, as the
+            // proposal did.
             let proposal = proposed_sources(&made["proposal"]);
-            let lines: BTreeMap<String, Vec<(String, String, i64)>> = order["lines"]
+            let lines: BTreeMap<String, Vec<(String, i64)>> = order["lines"]
                 .as_array()
                 .unwrap()
                 .iter()
@@ -1058,11 +1052,8 @@ async fn check_sourcing_step(
                         .unwrap()
                         .iter()
                         .map(|s| {
-                            (
-                                text(&s["sourceDepotCode"]).to_string(),
-                                text(&s["lotNumber"]).to_string(),
-                                int(&s["quantity"]),
-                            )
+                            assert_eq!(text(&s["lotNumber"]), "", "{s}");
+                            (text(&s["sourceDepotCode"]).to_string(), int(&s["quantity"]))
                         })
                         .collect();
                     (text(&l["itemId"]).to_string(), sources)
@@ -1079,7 +1070,7 @@ async fn check_sourcing_step(
                 let n = if item == "quilt-cotton" { "1" } else { "2" };
                 let planned = sources
                     .iter()
-                    .map(|(d, lot, q)| format!("{d} {q} @{lot}"))
+                    .map(|(d, q)| format!("{d} {q}"))
                     .collect::<Vec<_>>()
                     .join(", ");
                 let requested = if item == "quilt-cotton" { "500" } else { "20" };

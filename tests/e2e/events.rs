@@ -123,6 +123,15 @@ async fn a_subscriber_never_sees_events_outside_its_scope() {
     assert_eq!(got[0].depot_code, FX);
     assert_eq!(got[0].kind, pb::EventKind::Stock as i32);
     quiet(&mut fx, 500).await;
+    // Resuming after an id the stream never gave is refused.
+    let e = EventServiceClient::new(app.authed(Some(&app.token_for("w", &[Role::Auditor], FX))))
+        .watch_events(pb::WatchEventsRequest {
+            after_id: 1_000_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(reserve_tests::violated_fields(&e), vec!["after_id"]);
     // Asking for a subtree outside one's scope is refused.
     let e = EventServiceClient::new(app.authed(Some(&app.token_for("w", &[Role::Auditor], FX))))
         .watch_events(pb::WatchEventsRequest {

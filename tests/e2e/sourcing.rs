@@ -227,23 +227,24 @@ async fn minimums_hold_unless_emergency_and_agreements_fill_what_depots_cannot()
     assert_eq!(l.unmet, 100, "a shortfall is reported, not hidden");
 
     // The proposal becomes a draft order in one call.
-    let made = disp
-        .create_order_from_proposal(pb::CreateOrderFromProposalRequest {
-            request_id: rid(),
-            order: Some(pb::AllocationOrder {
-                kind: pb::AllocationKind::Transfer as i32,
-                priority: pb::AllocationPriority::Urgent as i32,
-                reason: "汛期前置".into(),
-                destination_depot_code: ZS1.into(),
-                receiver_contact: Some(pb::Contact {
-                    name: "李明".into(),
-                    duty: String::new(),
-                    phone: "13972800000".into(),
-                }),
-                ..Default::default()
+    let retry = pb::CreateOrderFromProposalRequest {
+        request_id: rid(),
+        order: Some(pb::AllocationOrder {
+            kind: pb::AllocationKind::Transfer as i32,
+            priority: pb::AllocationPriority::Urgent as i32,
+            reason: "汛期前置".into(),
+            destination_depot_code: ZS1.into(),
+            receiver_contact: Some(pb::Contact {
+                name: "李明".into(),
+                duty: String::new(),
+                phone: "13972800000".into(),
             }),
-            needs: vec![need(QUILT, 500)],
-        })
+            ..Default::default()
+        }),
+        needs: vec![need(QUILT, 500)],
+    };
+    let made = disp
+        .create_order_from_proposal(retry.clone())
         .await
         .unwrap()
         .into_inner();
@@ -261,8 +262,29 @@ async fn minimums_hold_unless_emergency_and_agreements_fill_what_depots_cannot()
             )
         })
         .collect();
-    assert_eq!(sources, vec![(ZS, "Q-1", 100)]);
+    // One source per depot; approval picks lots first expired first out.
+    assert_eq!(sources, vec![(ZS, "", 100)]);
     assert_eq!(made.proposal[0].unmet, 100);
+    // A retry after the network changed still gets the first answer: the
+    // county's spare quilts are gone, but the order was raised already.
+    app.keeper("keeper@HB-SY-ZS", ZS)
+        .issue_stock(pb::IssueStockRequest {
+            request_id: rid(),
+            depot_code: ZS.into(),
+            item_id: QUILT.into(),
+            quantity: 100,
+            purpose: pb::IssuePurpose::Use as i32,
+            recipient: "演练".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let again = disp
+        .create_order_from_proposal(retry.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(again.order.unwrap().id, order.id);
 
     // Calling off the agreement, and its delivery into the city's stock.
     let called = r
@@ -356,6 +378,20 @@ async fn minimums_hold_unless_emergency_and_agreements_fill_what_depots_cannot()
         .await
         .unwrap_err();
     assert_eq!(violated_fields(&plain), vec!["funding_source"]);
+    // Nor can a plain receipt add to a lot delivered under the agreement.
+    let into_agreement_lot = app
+        .keeper("keeper@HB-SY", CITY)
+        .receive_stock(pb::ReceiveStockRequest {
+            request_id: rid(),
+            depot_code: CITY.into(),
+            item_id: QUILT.into(),
+            lot_number: "QC-AGR-1".into(),
+            quantity: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&into_agreement_lot).as_deref(), Some("LOT_MISMATCH"));
     // Agreements expiring within 60 days are listed (none here).
     let soon = r
         .list_agreements(pb::ListAgreementsRequest {

@@ -25,12 +25,12 @@ use tokio::sync::{broadcast, mpsc, watch};
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
-/// Events a subscriber may have queued before it is dropped.
-const QUEUE: usize = 1024;
+/// Messages a subscriber may have queued before it is dropped.
+const QUEUE: usize = 256;
 /// Events the pump keeps for subscribers that are momentarily behind.
 const BROADCAST: usize = 8192;
-/// Events one replay page reads.
-const PAGE: i64 = 500;
+/// Events one replay page (one message) carries.
+const PAGE: i64 = 100;
 
 /// Where a server's subscribers get live events.
 #[derive(Clone, Debug)]
@@ -67,7 +67,17 @@ impl EventHub {
         tick: Duration,
         alert_every: Duration,
     ) {
-        let mut sent = store.last_event_id().await.unwrap_or(0);
+        // Start after what is already there; until the database answers,
+        // keep asking rather than re-broadcast the whole history.
+        let mut sent = loop {
+            match store.last_event_id().await {
+                Ok(id) => break id,
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading the last event id failed; retrying");
+                    tokio::time::sleep(tick).await;
+                }
+            }
+        };
         let mut next_scan = tokio::time::Instant::now();
         let mut scanned_at = i64::MIN;
         loop {
@@ -170,15 +180,19 @@ impl EventService for EventApi {
         }
         // Subscribe before reading the database, so nothing falls between.
         let live = self.hub.tx.subscribe();
-        let start = if r.after_id == 0 {
-            self.ctx
-                .store
-                .last_event_id()
-                .await
-                .map_err(status_of_store)?
-        } else {
-            r.after_id
-        };
+        let last = self
+            .ctx
+            .store
+            .last_event_id()
+            .await
+            .map_err(status_of_store)?;
+        if r.after_id > last {
+            return Err(invalid(
+                "after_id",
+                format!("is past the last event ({last}); resume from an id this stream gave"),
+            ));
+        }
+        let start = if r.after_id == 0 { last } else { r.after_id };
         let (tx, rx) = mpsc::channel(QUEUE);
         let closing = self.hub.closing.subscribe();
         tokio::spawn(follow(
@@ -220,6 +234,8 @@ async fn follow(
         }
         let next = tokio::select! {
             next = live.recv() => next,
+            // A client that went away ends its task at once.
+            () = tx.closed() => return,
             changed = closing.changed() => match changed {
                 Ok(()) => continue,
                 // The server is gone: nothing more will come.
@@ -297,7 +313,14 @@ async fn replay(
             .filter(|e| visible(e, subtree, kinds))
             .map(event_pb)
             .collect();
-        if !events.is_empty() && !offer(tx, events) {
+        // Catching up waits for the client (only its own task waits), so a
+        // page at a time is all it holds.
+        if !events.is_empty()
+            && tx
+                .send(Ok(pb::WatchEventsResponse { events }))
+                .await
+                .is_err()
+        {
             return false;
         }
         *seen = last;

@@ -243,8 +243,8 @@ impl Store {
         Ok(Some((a, path)))
     }
 
-    /// Agreements of a subtree in force on `today` (or ending within
-    /// `expiring` days of it), by end date.
+    /// Agreements of a subtree not yet ended on `today` (in force or yet to
+    /// start; or only those ending within `expiring` days), by end date.
     pub async fn list_agreements(
         &self,
         subtree: &DepotPath,
@@ -260,7 +260,6 @@ impl Store {
             "SELECT {AGREEMENT_COLUMNS} FROM agreements a JOIN depots d ON d.code = a.depot_code WHERE "
         ));
         sql.push("d.path LIKE ?", Arg::Text(format!("{}%", subtree.as_str())))
-            .push(" AND a.valid_from <= ?", Arg::Int(today.0))
             .push(" AND a.valid_until >= ?", Arg::Int(today.0));
         if let Some(days) = expiring {
             sql.push(
@@ -666,7 +665,8 @@ pub(crate) async fn live_offers(
     let rows: Vec<(String, i64, f64, f64)> = sqlx::query_as(
         "SELECT a.id, i.committed - i.called_off, d.latitude, d.longitude FROM agreements a \
          JOIN agreement_items i ON i.agreement_id = a.id JOIN depots d ON d.code = a.depot_code \
-         WHERE i.item_id = $1 AND a.valid_from <= $2 AND a.valid_until >= $2 AND i.committed > i.called_off",
+         WHERE i.item_id = $1 AND a.valid_from <= $2 AND a.valid_until >= $2 AND i.committed > i.called_off \
+         AND d.status = 1",
     )
     .bind(item)
     .bind(today.0)

@@ -5,12 +5,18 @@
 
 use crate::db::Store;
 use crate::enterprise::live_offers;
+use crate::error::OpError;
 use crate::error::StoreError;
+use reserve_core::allocation::AllocationError;
 use reserve_core::depot::{DepotCode, DepotPath, DepotStatus, GeoPoint};
 use reserve_core::item::ItemId;
-use reserve_core::sourcing::{AgreementOffer, DepotOffer, ItemOffers, LotAvailable};
+use reserve_core::sourcing::{
+    AgreementOffer, Ask, DepotOffer, Destination, ItemOffers, LotAvailable, ProposedLine, Request,
+    TravelModel, propose,
+};
 use reserve_core::stock::{Day, LotNumber};
 use reserve_core::tier::Tier;
+use reserve_core::time::UtcMillis;
 use sqlx::AnyConnection;
 use std::collections::BTreeMap;
 
@@ -76,30 +82,159 @@ impl NetworkOffers {
     }
 }
 
+/// Every active depot of the network, with its place.
+pub(crate) async fn placed_in(conn: &mut AnyConnection) -> Result<Vec<PlacedDepot>, StoreError> {
+    let rows: Vec<(String, String, i64, String, f64, f64)> = sqlx::query_as(
+        "SELECT code, name, tier, path, latitude, longitude FROM depots WHERE status = $1 ORDER BY code",
+    )
+    .bind(DepotStatus::Active.number())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|(code, name, tier, path, lat, lon)| {
+            Ok(PlacedDepot {
+                tier: Tier::from_number(tier)
+                    .ok_or_else(|| StoreError::Corrupt(format!("depot {code}: tier")))?,
+                code: DepotCode::from_stored(code),
+                name,
+                path: DepotPath::from_stored(path),
+                point: GeoPoint {
+                    latitude: lat,
+                    longitude: lon,
+                },
+            })
+        })
+        .collect()
+}
+
+/// What the network offers of `items` on `today`, read on `conn`.
+pub(crate) async fn offers_in(
+    conn: &mut AnyConnection,
+    items: &[ItemId],
+    today: Day,
+) -> Result<NetworkOffers, StoreError> {
+    let mut out = NetworkOffers::default();
+    for item in items {
+        let depots = depot_offers(conn, item, today).await?;
+        let agreements = live_offers(conn, item.as_str(), today)
+            .await?
+            .into_iter()
+            .map(|(a, left, point)| AgreementOffer {
+                agreement: a.id.clone(),
+                company: a.company.clone(),
+                kind: a.kind,
+                remaining: left,
+                response_hours: a.response_hours,
+                depot: a.depot.clone(),
+                point,
+            })
+            .collect();
+        out.items.insert(item.clone(), (depots, agreements));
+    }
+    Ok(out)
+}
+
+/// The path of `place`'s ancestor at `level` (its own path at or above it).
+pub fn ancestor_path(place: &PlacedDepot, level: Tier) -> DepotPath {
+    let codes = place.path.codes();
+    let depth = match level {
+        Tier::Province => 1,
+        Tier::City => 2,
+        Tier::County => 3,
+        Tier::Township => 4,
+    };
+    let keep = depth.min(codes.len()).max(1);
+    let mut p = DepotPath::root(&DepotCode::from_stored(
+        codes.first().map(|c| c.to_string()).unwrap_or_default(),
+    ));
+    for c in codes.iter().take(keep).skip(1) {
+        p = p.child(&DepotCode::from_stored((*c).to_string()));
+    }
+    p
+}
+
+/// The own subtree of a depot: its county above a township, else itself.
+pub fn own_root(d: &PlacedDepot) -> DepotPath {
+    match d.tier {
+        Tier::Township => ancestor_path(d, Tier::County),
+        _ => d.path.clone(),
+    }
+}
+
+/// Plans `ask` on `conn` at `now`: the destination resolved among active
+/// depots, every item known, the network read, core decides. Returns the
+/// lines and the own subtree's root depot.
+pub(crate) async fn propose_in(
+    conn: &mut AnyConnection,
+    ask: &Ask,
+    travel: TravelModel,
+    now: UtcMillis,
+) -> Result<(Vec<ProposedLine>, DepotCode), OpError<AllocationError>> {
+    let network = placed_in(conn).await?;
+    let find = |code: &DepotCode| {
+        network
+            .iter()
+            .find(|d| &d.code == code)
+            .ok_or_else(|| OpError::Rule(AllocationError::DepotNotFound(code.to_string())))
+    };
+    let (point, depot, own) = match &ask.destination {
+        Destination::Depot(code) => {
+            let d = find(code)?;
+            (d.point, Some(code.clone()), own_root(d))
+        }
+        Destination::Site { point, command } => (*point, None, own_root(find(command)?)),
+    };
+    let items: Vec<ItemId> = ask.needs.iter().map(|n| n.item.clone()).collect();
+    for item in &items {
+        if crate::catalog::load_item(conn, item.as_str())
+            .await?
+            .is_none()
+        {
+            return Err(OpError::Rule(AllocationError::ItemNotFound(
+                item.to_string(),
+            )));
+        }
+    }
+    let offered = offers_in(conn, &items, Day::today(now)).await?;
+    let offers: Vec<(ItemId, ItemOffers)> = items
+        .iter()
+        .map(|i| (i.clone(), offered.for_item(i, Some(&own), |_| true, true)))
+        .collect();
+    let req = Request {
+        destination: point,
+        destination_depot: depot,
+        needs: ask.needs.clone(),
+        emergency: ask.emergency,
+        nearest_first: false,
+        travel,
+        now,
+    };
+    let root = own
+        .codes()
+        .last()
+        .map(|c| DepotCode::from_stored((*c).to_string()))
+        .unwrap_or_else(|| DepotCode::from_stored(String::new()));
+    Ok((propose(&req, &offers), root))
+}
+
 impl Store {
+    /// Plans `ask` over one read snapshot of the network.
+    pub async fn propose(
+        &self,
+        ask: &Ask,
+        travel: TravelModel,
+        now: UtcMillis,
+    ) -> Result<(Vec<ProposedLine>, DepotCode), OpError<AllocationError>> {
+        let mut snapshot = self.begin_snapshot().await?;
+        let out = propose_in(&mut snapshot, ask, travel, now).await;
+        snapshot.rollback().await?;
+        out
+    }
+
     /// Every active depot of the network, with its place.
     pub async fn placed_depots(&self) -> Result<Vec<PlacedDepot>, StoreError> {
-        let rows: Vec<(String, String, i64, String, f64, f64)> = sqlx::query_as(
-            "SELECT code, name, tier, path, latitude, longitude FROM depots WHERE status = $1 ORDER BY code",
-        )
-        .bind(DepotStatus::Active.number())
-        .fetch_all(self.reader())
-        .await?;
-        rows.into_iter()
-            .map(|(code, name, tier, path, lat, lon)| {
-                Ok(PlacedDepot {
-                    tier: Tier::from_number(tier)
-                        .ok_or_else(|| StoreError::Corrupt(format!("depot {code}: tier")))?,
-                    code: DepotCode::from_stored(code),
-                    name,
-                    path: DepotPath::from_stored(path),
-                    point: GeoPoint {
-                        latitude: lat,
-                        longitude: lon,
-                    },
-                })
-            })
-            .collect()
+        let mut c = self.reader().acquire().await?;
+        placed_in(&mut c).await
     }
 
     /// What the network offers of `items` on `today`: one read snapshot.
@@ -109,26 +244,9 @@ impl Store {
         today: Day,
     ) -> Result<NetworkOffers, StoreError> {
         let mut snapshot = self.begin_snapshot().await?;
-        let mut out = NetworkOffers::default();
-        for item in items {
-            let depots = depot_offers(&mut snapshot, item, today).await?;
-            let agreements = live_offers(&mut snapshot, item.as_str(), today)
-                .await?
-                .into_iter()
-                .map(|(a, left, point)| AgreementOffer {
-                    agreement: a.id.clone(),
-                    company: a.company.clone(),
-                    kind: a.kind,
-                    remaining: left,
-                    response_hours: a.response_hours,
-                    depot: a.depot.clone(),
-                    point,
-                })
-                .collect();
-            out.items.insert(item.clone(), (depots, agreements));
-        }
+        let out = offers_in(&mut snapshot, items, today).await;
         snapshot.rollback().await?;
-        Ok(out)
+        out
     }
 }
 

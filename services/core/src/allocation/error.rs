@@ -82,6 +82,9 @@ pub enum AllocationError {
         "allocation order {0} was raised by you; another dispatcher approves it (two signatures, except for emergency orders)"
     )]
     SamePerson(String),
+    /// A proposal found no depot able to give any of the needs.
+    #[error("no depot can give any of the needs; see ProposeSources for enterprise reserves")]
+    NothingToSource,
     /// A source has nothing left to dispatch on this order.
     #[error("depot {0} has nothing to dispatch on this order")]
     NothingToDispatch(String),
@@ -188,6 +191,7 @@ impl Failure for AllocationError {
             },
             AllocationError::NothingToDispatch(_) => pre("NOTHING_TO_DISPATCH"),
             AllocationError::ApprovalRequired { .. } => pre("APPROVAL_REQUIRED"),
+            AllocationError::NothingToSource => pre("NOTHING_TO_SOURCE"),
             AllocationError::SamePerson(_) => ErrorKind::PermissionDenied { message: msg },
             AllocationError::ExceedsInTransit { .. } => pre("EXCEEDS_IN_TRANSIT"),
             AllocationError::NotFullyReceived { .. } => pre("NOT_FULLY_RECEIVED"),

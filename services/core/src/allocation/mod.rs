@@ -36,8 +36,9 @@ use serde::{Deserialize, Serialize};
 pub const BACKFILL_MS: i64 = 48 * 3_600_000;
 /// The most lines one order carries.
 pub const MAX_LINES: usize = 200;
-/// The most sources one line names.
-pub const MAX_SOURCES: usize = 50;
+/// The most sources one line names (a need split over many township
+/// points can take hundreds).
+pub const MAX_SOURCES: usize = 500;
 
 /// What an order does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -17,6 +17,7 @@ use crate::item::ItemId;
 use crate::stock::{Day, LotNumber};
 use crate::time::UtcMillis;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// The most needs one proposal answers.
 pub const MAX_NEEDS: usize = 200;
@@ -107,6 +108,9 @@ pub struct Request {
     pub needs: Vec<Need>,
     /// Whether reserve minimums may be broken.
     pub emergency: bool,
+    /// Readiness: the nearest units first, whatever their depot's minimum
+    /// or subtree (how soon could the kit arrive at all).
+    pub nearest_first: bool,
     /// How travel is estimated.
     pub travel: TravelModel,
     /// Now.
@@ -210,40 +214,64 @@ fn plan_one(req: &Request, need: &Need, offers: &ItemOffers) -> ProposedLine {
         })
         .collect();
     ranked.sort_by(|a, b| {
-        b.0.own
-            .cmp(&a.0.own)
-            .then(a.2.total_cmp(&b.2))
+        let own = if req.nearest_first {
+            std::cmp::Ordering::Equal
+        } else {
+            b.0.own.cmp(&a.0.own)
+        };
+        own.then(a.2.total_cmp(&b.2))
             .then(a.0.depot.cmp(&b.0.depot))
     });
     let mut left = need.quantity;
     let mut takes: Vec<SourceTake> = Vec::new();
-    // Pass 1: above minimums. Pass 2 (emergency): below them.
-    for below in [false, true] {
-        if below && !req.emergency {
-            break;
-        }
-        for (d, km, h) in &ranked {
+    // Where each depot's take sits in `takes`.
+    let mut at: BTreeMap<&DepotCode, usize> = BTreeMap::new();
+    // The order depots are used in: nearest first for readiness (any unit
+    // counts); otherwise the own subtree, then the rest, each giving its
+    // spare units first and, in an emergency, then those below minimums.
+    let passes: Vec<(Option<bool>, bool)> = if req.nearest_first {
+        vec![(None, true)]
+    } else if req.emergency {
+        vec![
+            (Some(true), false),
+            (Some(true), true),
+            (Some(false), false),
+            (Some(false), true),
+        ]
+    } else {
+        vec![(Some(true), false), (Some(false), false)]
+    };
+    for (group, below) in passes {
+        for (d, km, h) in ranked
+            .iter()
+            .filter(|(d, ..)| group.is_none_or(|own| d.own == own))
+        {
             if left == 0 {
                 break;
             }
             let total: i64 = d.lots.iter().map(|l| l.available.max(0)).sum();
-            let spare = (total - d.minimum.max(0)).max(0);
-            let taken_before: i64 = takes
-                .iter()
-                .filter(|t| t.depot == d.depot)
-                .map(|t| t.quantity)
-                .sum();
-            let can = if below { total - taken_before } else { spare };
-            let q = can.min(left);
-            if q <= 0 {
+            let taken_before = at.get(&d.depot).map(|k| takes[*k].quantity).unwrap_or(0);
+            let limit = if below {
+                total
+            } else {
+                (total - d.minimum.max(0)).max(0)
+            };
+            let q = (limit - taken_before).max(0).min(left);
+            if q == 0 {
                 continue;
             }
             left -= q;
+            let below_minimum = if below {
+                (taken_before + q - (total - d.minimum.max(0)).max(0)).clamp(0, q)
+            } else {
+                0
+            };
             let lots = fefo(&d.lots, taken_before, q);
-            match takes.iter_mut().find(|t| t.depot == d.depot) {
-                Some(t) => {
+            match at.get(&d.depot) {
+                Some(k) => {
+                    let t = &mut takes[*k];
                     t.quantity += q;
-                    t.below_minimum += q;
+                    t.below_minimum += below_minimum;
                     for (lot, n) in lots {
                         match t.lots.iter_mut().find(|(l, _)| *l == lot) {
                             Some(x) => x.1 += n,
@@ -251,17 +279,20 @@ fn plan_one(req: &Request, need: &Need, offers: &ItemOffers) -> ProposedLine {
                         }
                     }
                 }
-                None => takes.push(SourceTake {
-                    depot: d.depot.clone(),
-                    name: d.name.clone(),
-                    own: d.own,
-                    lots,
-                    quantity: q,
-                    below_minimum: if below { q } else { 0 },
-                    road_km: *km,
-                    hours: *h,
-                    arrival: req.now.saturating_add(hours_ms(*h)),
-                }),
+                None => {
+                    at.insert(&d.depot, takes.len());
+                    takes.push(SourceTake {
+                        depot: d.depot.clone(),
+                        name: d.name.clone(),
+                        own: d.own,
+                        lots,
+                        quantity: q,
+                        below_minimum,
+                        road_km: *km,
+                        hours: *h,
+                        arrival: req.now.saturating_add(hours_ms(*h)),
+                    });
+                }
             }
         }
     }
@@ -327,3 +358,119 @@ fn fefo(lots: &[LotAvailable], skip: i64, q: i64) -> Vec<(LotNumber, i64)> {
 
 #[cfg(test)]
 mod tests;
+
+/// Where a proposal delivers, as asked.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Destination {
+    /// A depot.
+    Depot(DepotCode),
+    /// A site, with the command depot whose own subtree goes first.
+    Site {
+        /// Where.
+        point: GeoPoint,
+        /// The command depot.
+        command: DepotCode,
+    },
+}
+
+/// A proposal as asked, its fields checked.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Ask {
+    /// Where.
+    pub destination: Destination,
+    /// What.
+    pub needs: Vec<Need>,
+    /// Whether minimums may be broken.
+    pub emergency: bool,
+}
+
+/// A proposal as sent: destination depot or site (latitude, longitude),
+/// the command depot for a site (empty: the caller's `scope`), and needs.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AskDraft {
+    /// Destination depot code.
+    pub depot: String,
+    /// Site coordinates, if a site.
+    pub site: Option<(f64, f64)>,
+    /// Command depot code.
+    pub command: String,
+    /// (item, quantity) per need.
+    pub needs: Vec<(String, i64)>,
+    /// Emergency.
+    pub emergency: bool,
+}
+
+impl Ask {
+    /// Checks every field, naming `destination_depot_code`,
+    /// `destination_site`, `command_depot_code` and `needs[i]` under
+    /// `prefix` (empty, or `order.` for the order's own fields).
+    pub fn parse(d: &AskDraft, scope: &DepotCode, prefix: &str) -> Result<Self, crate::Violations> {
+        use crate::stock::balance::MAX_QUANTITY;
+        let mut v = crate::Violations::new();
+        let f = |name: &str| format!("{prefix}{name}");
+        let destination = match (d.depot.trim(), d.site) {
+            ("", None) => {
+                v.add(
+                    f("destination_depot_code"),
+                    "give a destination depot or a destination site",
+                );
+                None
+            }
+            (c, Some(_)) if !c.is_empty() => {
+                v.add(
+                    f("destination_site"),
+                    "give a destination depot or a site, not both",
+                );
+                None
+            }
+            (c, None) => v
+                .take(&f("destination_depot_code"), DepotCode::parse(c))
+                .map(Destination::Depot),
+            (_, Some((lat, lon))) => {
+                let point = GeoPoint::parse_at(&f("destination_site"), lat, lon, &mut v);
+                let command = match d.command.trim() {
+                    "" => Some(scope.clone()),
+                    c => v.take(&f("command_depot_code"), DepotCode::parse(c)),
+                };
+                match (point, command) {
+                    (Some(point), Some(command)) => Some(Destination::Site { point, command }),
+                    _ => None,
+                }
+            }
+        };
+        if d.needs.is_empty() {
+            v.add("needs", "must list at least one item");
+        }
+        if d.needs.len() > MAX_NEEDS {
+            v.add("needs", format!("must list at most {MAX_NEEDS} items"));
+            return Err(v);
+        }
+        let mut needs: Vec<Need> = Vec::new();
+        for (i, (item, q)) in d.needs.iter().enumerate() {
+            let item = v.take(&format!("needs[{i}].item_id"), ItemId::parse(item.trim()));
+            if !(1..=MAX_QUANTITY).contains(q) {
+                v.add(
+                    format!("needs[{i}].quantity"),
+                    format!("must be 1 to {MAX_QUANTITY}"),
+                );
+            }
+            if let Some(item) = item {
+                if needs.iter().any(|n| n.item == item) {
+                    v.add(
+                        format!("needs[{i}].item_id"),
+                        format!("{item} is listed twice"),
+                    );
+                }
+                needs.push(Need { item, quantity: *q });
+            }
+        }
+        match destination {
+            Some(destination) if v.is_empty() => Ok(Ask {
+                destination,
+                needs,
+                emergency: d.emergency,
+            }),
+            _ => Err(v),
+        }
+    }
+}

@@ -118,6 +118,7 @@ pub fn arrival(
         destination_depot: None,
         needs: needs.to_vec(),
         emergency: true,
+        nearest_first: true,
         travel,
         now: 0,
     };
@@ -304,5 +305,46 @@ mod tests {
             }
         );
         assert!(!short.at(Tier::City).met());
+    }
+
+    #[test]
+    fn readiness_counts_the_nearest_units_even_below_their_minimum() {
+        // C beside the place holds exactly its minimum; far away there is spare.
+        let here = p(32.0, 110.0);
+        let offer = |code: &str, at: GeoPoint, n: i64, minimum: i64| DepotOffer {
+            depot: DepotCode::from_stored(code.into()),
+            name: code.into(),
+            point: at,
+            own: false,
+            minimum,
+            lots: vec![LotAvailable {
+                lot: LotNumber::from_stored("L".into()),
+                expiry: None,
+                available: n,
+            }],
+        };
+        let offers = vec![(
+            ItemId::from_stored("quilt".into()),
+            ItemOffers {
+                depots: vec![
+                    offer("C", p(32.01, 110.0), 1_000, 1_000),
+                    offer("FAR", p(34.0, 110.0), 5_000, 0),
+                ],
+                agreements: vec![],
+            },
+        )];
+        let needs = vec![Need {
+            item: ItemId::from_stored("quilt".into()),
+            quantity: 1_000,
+        }];
+        let LevelOutcome::Arrives { hours, .. } =
+            arrival(&here, &needs, &offers, TravelModel::default())
+        else {
+            panic!("expected an arrival");
+        };
+        assert!(
+            hours < 1.1,
+            "{hours}: the units beside the place count first"
+        );
     }
 }

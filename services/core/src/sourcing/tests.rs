@@ -39,6 +39,7 @@ fn request(q: i64, emergency: bool) -> Request {
             quantity: q,
         }],
         emergency,
+        nearest_first: false,
         travel: TravelModel::default(),
         now: 0,
     }

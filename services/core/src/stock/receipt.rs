@@ -209,6 +209,15 @@ fn existing_lot(r: &Receipt, lot: &Lot) -> Result<(), StockError> {
             format!("{f:?}"),
         ));
     }
+    // A lot delivered under an agreement grows only by deliveries against
+    // a call-off, never by a plain receipt that leaves the funding unsaid.
+    if lot.funding == FundingSource::Agreement && r.funding != Some(FundingSource::Agreement) {
+        return Err(mismatch(
+            "funding source",
+            "Agreement (received against a call-off)".into(),
+            "a plain receipt".into(),
+        ));
+    }
     Ok(())
 }
 

@@ -60,15 +60,25 @@ impl Store {
         self.run(meta, &CreateOp { new }).await
     }
 
-    /// Raises a draft sourced from a proposal; the proposal is part of the
-    /// answer, so a retry gets the same one back.
+    /// Plans `ask` and raises the plan as a draft with the header's fields,
+    /// in one transaction; the proposal is part of the answer, so a retry
+    /// gets the same one back.
     pub async fn create_order_from_proposal(
         &self,
         meta: &WriteMeta,
-        new: NewOrder,
-        proposal: Vec<ProposedLine>,
+        header: reserve_core::allocation::OrderDraft,
+        ask: reserve_core::sourcing::Ask,
+        travel: reserve_core::sourcing::TravelModel,
     ) -> Result<Written<(Order, Vec<ProposedLine>)>, OpError<AllocationError>> {
-        self.run(meta, &ops::FromProposalOp { new, proposal }).await
+        self.run(
+            meta,
+            &ops::FromProposalOp {
+                header,
+                ask,
+                travel,
+            },
+        )
+        .await
     }
 
     /// Acts on an order.

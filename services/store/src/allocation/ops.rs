@@ -230,27 +230,53 @@ impl Op for CreateOp {
 }
 
 pub(crate) struct FromProposalOp {
-    pub new: NewOrder,
-    pub proposal: Vec<reserve_core::sourcing::ProposedLine>,
+    pub header: reserve_core::allocation::OrderDraft,
+    pub ask: reserve_core::sourcing::Ask,
+    pub travel: reserve_core::sourcing::TravelModel,
 }
 
 impl Op for FromProposalOp {
     type Output = (Order, Vec<reserve_core::sourcing::ProposedLine>);
     type Error = AllocationError;
 
+    /// Plans inside the transaction, so a retry is answered from its request
+    /// id even when the network has changed since.
     async fn apply(
         &self,
         tx: &mut AnyConnection,
         meta: &WriteMeta,
     ) -> Applied<Self::Output, AllocationError> {
-        let create = CreateOp {
-            new: self.new.clone(),
-        };
-        let (order, mut audit) = create.apply(tx, meta).await?;
+        let (proposal, _) =
+            crate::sourcing::propose_in(tx, &self.ask, self.travel, meta.now).await?;
+        if proposal.iter().all(|l| l.sources.is_empty()) {
+            return rule(AllocationError::NothingToSource);
+        }
+        let mut draft = self.header.clone();
+        // One source per depot; approval picks its lots first expired first
+        // out, as the proposal did.
+        draft.lines = proposal
+            .iter()
+            .filter(|l| !l.sources.is_empty())
+            .map(|l| reserve_core::allocation::LineDraft {
+                item: l.item.to_string(),
+                requested: l.needed,
+                sources: l
+                    .sources
+                    .iter()
+                    .map(|s| reserve_core::allocation::SourceDraft {
+                        depot: s.depot.to_string(),
+                        lot: String::new(),
+                        quantity: s.quantity,
+                    })
+                    .collect(),
+            })
+            .collect();
+        let new = NewOrder::parse(&draft, "order").map_err(OpError::Invalid)?;
+        let (order, mut audit) = CreateOp { new }.apply(tx, meta).await?;
         if let Some(m) = audit.changes.as_object_mut() {
             m.insert("from_proposal".into(), serde_json::Value::Bool(true));
         }
-        Ok(((order, self.proposal.clone()), audit))
+        Ok(((order, proposal), audit))
     }
 }
 
