@@ -23,6 +23,10 @@ pub struct Balance {
     /// Of `held`, the units documents hold (a pending scrap application);
     /// only those documents' own decisions release them.
     pub doc_held: i64,
+    /// Units out on lease from this line: no longer on hand, owned by the
+    /// leases that carry them, back only by their returns.
+    #[serde(default)]
+    pub on_lease: i64,
 }
 
 /// A signed change of a balance; what one ledger entry does.
@@ -36,6 +40,9 @@ pub struct Delta {
     pub held: i64,
     /// Change of the units documents hold (part of `held`).
     pub doc_held: i64,
+    /// Change of the units out on lease.
+    #[serde(default)]
+    pub on_lease: i64,
 }
 
 impl Delta {
@@ -51,6 +58,15 @@ impl Delta {
     pub fn held(q: i64) -> Self {
         Self {
             held: q,
+            ..Self::default()
+        }
+    }
+
+    /// Units leaving on hand for a lease (`q > 0`) or coming back from one.
+    pub fn lease_out(q: i64) -> Self {
+        Self {
+            on_hand: -q,
+            on_lease: q,
             ..Self::default()
         }
     }
@@ -71,6 +87,7 @@ impl Delta {
             reserved: -self.reserved,
             held: -self.held,
             doc_held: -self.doc_held,
+            on_lease: -self.on_lease,
         }
     }
 
@@ -98,6 +115,11 @@ pub enum Breach {
     NotHeld {
         /// Units held now.
         held: i64,
+    },
+    /// It would bring back more units from lease than are out.
+    NotOnLease {
+        /// Units on lease now.
+        on_lease: i64,
     },
     /// It would take the line above [`MAX_BALANCE`] (or overflow).
     TooLarge,
@@ -149,6 +171,8 @@ impl Balance {
             && self.held >= 0
             && self.doc_held >= 0
             && self.doc_held <= self.held
+            && self.on_lease >= 0
+            && self.on_lease <= MAX_BALANCE
             && self.reserved + self.held <= self.on_hand
     }
 
@@ -160,12 +184,17 @@ impl Balance {
             reserved: add(self.reserved, d.reserved)?,
             held: add(self.held, d.held)?,
             doc_held: add(self.doc_held, d.doc_held)?,
+            on_lease: add(self.on_lease, d.on_lease)?,
         };
         if b.is_sound() {
             return Ok(b);
         }
-        Err(if b.on_hand > MAX_BALANCE {
+        Err(if b.on_hand > MAX_BALANCE || b.on_lease > MAX_BALANCE {
             Breach::TooLarge
+        } else if b.on_lease < 0 {
+            Breach::NotOnLease {
+                on_lease: self.on_lease,
+            }
         } else if b.doc_held < 0 || b.reserved < 0 || (b.held < 0 && d.doc_held == 0) {
             Breach::NotHeld { held: self.held }
         } else if b.doc_held > b.held || (b.held < 0 && d.doc_held != 0) {
@@ -192,6 +221,7 @@ mod tests {
         reserved: 3,
         held: 2,
         doc_held: 0,
+        on_lease: 0,
     };
 
     #[test]
@@ -260,6 +290,7 @@ mod tests {
             reserved: 0,
             held: -2,
             doc_held: -1,
+            on_lease: 0,
         };
         let start = B.apply(Delta::doc_held(1)).unwrap();
         assert_eq!(start.apply(d).unwrap().apply(d.negated()).unwrap(), start);

@@ -18,15 +18,21 @@ pub enum DocKind {
     StockCount,
     /// An allocation order; owns what it reserves and carries.
     AllocationOrder,
+    /// A lease; owns the units it has out.
+    Lease,
+    /// A repair; holds its asset until it ends.
+    Repair,
 }
 
 impl DocKind {
     /// Every kind.
-    pub const ALL: [DocKind; 4] = [
+    pub const ALL: [DocKind; 6] = [
         DocKind::Adjustment,
         DocKind::ScrapApplication,
         DocKind::StockCount,
         DocKind::AllocationOrder,
+        DocKind::Lease,
+        DocKind::Repair,
     ];
 
     /// The collection in resource names (`scrapApplications/ID`).
@@ -36,6 +42,8 @@ impl DocKind {
             DocKind::ScrapApplication => "scrapApplications",
             DocKind::StockCount => "stockCounts",
             DocKind::AllocationOrder => "allocationOrders",
+            DocKind::Lease => "leases",
+            DocKind::Repair => "repairs",
         }
     }
 
@@ -46,14 +54,17 @@ impl DocKind {
             DocKind::ScrapApplication => "scrap application",
             DocKind::StockCount => "stock count",
             DocKind::AllocationOrder => "allocation order",
+            DocKind::Lease => "lease",
+            DocKind::Repair => "repair",
         }
     }
 
     /// Whether documents of this kind hold units (`held`) while open, so
     /// that the held units are theirs alone to release. Allocation orders
-    /// own what they reserve through `reserved`, which is all theirs.
+    /// own what they reserve through `reserved`, and leases what they have
+    /// out through `on_lease`, which are all theirs.
     pub fn holds(self) -> bool {
-        matches!(self, DocKind::ScrapApplication)
+        matches!(self, DocKind::ScrapApplication | DocKind::Repair)
     }
 }
 

@@ -2,7 +2,7 @@
 //! the serialised assets it names.
 
 use super::balance::Delta;
-use super::document::DocRef;
+use super::document::{DocKind, DocRef};
 use super::lot::{Lot, LotId, LotNumber, SerialNumber};
 use crate::depot::DepotCode;
 use crate::item::ItemId;
@@ -127,6 +127,10 @@ pub enum AssetStatus {
     InTransit,
     /// In the depot, reserved for an allocation order (its holder).
     Reserved,
+    /// In the depot, held by the repair that is its holder.
+    UnderRepair,
+    /// Out on the lease that is its holder.
+    OnLease,
 }
 
 impl AssetStatus {
@@ -141,6 +145,8 @@ impl AssetStatus {
             AssetStatus::Void => 6,
             AssetStatus::InTransit => 7,
             AssetStatus::Reserved => 8,
+            AssetStatus::UnderRepair => 9,
+            AssetStatus::OnLease => 10,
         }
     }
 
@@ -155,6 +161,8 @@ impl AssetStatus {
             AssetStatus::Void,
             AssetStatus::InTransit,
             AssetStatus::Reserved,
+            AssetStatus::UnderRepair,
+            AssetStatus::OnLease,
         ]
         .into_iter()
         .find(|s| s.number() == n)
@@ -171,6 +179,8 @@ impl AssetStatus {
             AssetStatus::Void => "void",
             AssetStatus::InTransit => "in transit",
             AssetStatus::Reserved => "reserved",
+            AssetStatus::UnderRepair => "under repair",
+            AssetStatus::OnLease => "on lease",
         }
     }
 
@@ -178,12 +188,27 @@ impl AssetStatus {
     pub fn on_hand(self) -> bool {
         matches!(
             self,
-            AssetStatus::InStock | AssetStatus::Held | AssetStatus::Reserved
+            AssetStatus::InStock
+                | AssetStatus::Held
+                | AssetStatus::Reserved
+                | AssetStatus::UnderRepair
+        )
+    }
+
+    /// Whether a document holds the asset in this status, so that the
+    /// asset must name it as its holder.
+    pub fn has_holder(self) -> bool {
+        matches!(
+            self,
+            AssetStatus::InTransit
+                | AssetStatus::Reserved
+                | AssetStatus::UnderRepair
+                | AssetStatus::OnLease
         )
     }
 
     /// Stored numbers of the statuses on hand, for SQL `IN` lists.
-    pub const ON_HAND_SQL: &'static str = "(1, 2, 8)";
+    pub const ON_HAND_SQL: &'static str = "(1, 2, 8, 9)";
 }
 
 /// One entry of the ledger, as stored.
@@ -279,8 +304,12 @@ pub fn asset_transition(
     use AssetStatus::*;
     let free = AssetPlace::free;
     let holder = owner.filter(|o| o.kind.holds());
+    // A repair's units are under repair; other documents' are held.
     let held = || AssetPlace {
-        status: Held,
+        status: match holder.map(|h| h.kind) {
+            Some(DocKind::Repair) => UnderRepair,
+            _ => Held,
+        },
         holder: holder.cloned(),
     };
     let of_owner = |status| AssetPlace {
@@ -295,18 +324,23 @@ pub fn asset_transition(
         })
     };
     match kind {
-        EntryType::Receipt | EntryType::Recovery | EntryType::LeaseReturn => {
-            mv(None, free(InStock))
-        }
+        EntryType::Receipt | EntryType::Recovery => mv(None, free(InStock)),
+        // Damaged units come back from a lease into a hold no document owns.
+        EntryType::LeaseReturn if delta.held > 0 => mv(Some(of_owner(OnLease)), free(Held)),
+        EntryType::LeaseReturn => mv(Some(of_owner(OnLease)), free(InStock)),
+        EntryType::LeaseOut => mv(Some(free(InStock)), of_owner(OnLease)),
         EntryType::TransferIn => mv(Some(of_owner(InTransit)), free(InStock)),
         EntryType::TransferOut if delta.reserved < 0 => {
             mv(Some(of_owner(Reserved)), of_owner(InTransit))
         }
         EntryType::TransferOut => mv(Some(free(InStock)), of_owner(InTransit)),
-        EntryType::Issue | EntryType::LeaseOut => mv(Some(free(InStock)), free(Issued)),
+        EntryType::Issue => mv(Some(free(InStock)), free(Issued)),
         // A document taking over units already held by no document.
         EntryType::Hold if delta.held == 0 && delta.doc_held > 0 => mv(Some(free(Held)), held()),
         EntryType::Hold => mv(Some(free(InStock)), held()),
+        // A document letting go of units that stay held (a repair handing
+        // its asset to a scrap application).
+        EntryType::Release if delta.held == 0 && delta.doc_held < 0 => mv(Some(held()), free(Held)),
         EntryType::Release => mv(Some(held()), free(InStock)),
         EntryType::Scrap => mv(Some(held()), free(Scrapped)),
         EntryType::Reserve => mv(Some(free(InStock)), of_owner(Reserved)),
@@ -493,7 +527,6 @@ impl EntryDraft {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stock::document::DocKind;
 
     #[test]
     fn entry_type_numbers_round_trip() {

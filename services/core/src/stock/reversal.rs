@@ -88,6 +88,13 @@ pub fn plan_reversal(
             )));
         }
         Err(Breach::TooLarge) => return Err(StockError::BalanceLimit(lot_number)),
+        // Lease entries are the lease's and never reversed; kept for the
+        // exhaustive match.
+        Err(Breach::NotOnLease { .. }) => {
+            return Err(StockError::NotReversible(format!(
+                "lot {lot_number}: the units are out on a lease; its return brings them back"
+            )));
+        }
         Err(Breach::Short { free }) => {
             return Err(StockError::InsufficientStock {
                 depot: original.depot.to_string(),
@@ -209,6 +216,7 @@ mod tests {
             reserved: 0,
             held: 5,
             doc_held: 5,
+            on_lease: 0,
         };
         let app = DocRef::new(DocKind::ScrapApplication, "S1");
         let err = plan_reversal(

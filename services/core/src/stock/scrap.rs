@@ -384,6 +384,7 @@ fn decide(
                 reserved: 0,
                 held: -a.quantity,
                 doc_held: -a.quantity,
+                on_lease: 0,
             },
             format!("scrap ({}): {}", a.disposal.name(), a.reason),
         ),
@@ -508,6 +509,7 @@ mod tests {
             reserved: 0,
             held: 4,
             doc_held: 4,
+            on_lease: 0,
         };
         let l = held;
         let w = ScrapWorld {

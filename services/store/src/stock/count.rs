@@ -604,6 +604,7 @@ async fn lines_now(
                 reserved: r.try_get("reserved")?,
                 held: r.try_get("held")?,
                 doc_held: r.try_get("doc_held")?,
+                on_lease: 0,
             },
             // A lot the depot never held (found by the count) is the depot's.
             owner: reserve_core::tier::Tier::from_number(r.try_get("line_owner")?).ok_or_else(

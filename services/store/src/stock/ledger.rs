@@ -15,7 +15,7 @@ use sqlx::{AnyConnection, FromRow};
 
 const ENTRY_COLUMNS: &str = "e.seq, e.id, e.entry_type, e.depot_code, e.item_id, e.lot_id, t.lot_number, \
      e.quantity, e.held_delta, e.reserved_delta, e.doc_held_delta, e.reason, e.document, e.owner, e.counterparty, \
-     e.occurred_at, e.recorded_at, e.actor, e.countersigned_by, e.reverses_id, e.request_id, e.serials, e.incident_id";
+     e.occurred_at, e.recorded_at, e.actor, e.countersigned_by, e.reverses_id, e.request_id, e.serials, e.incident_id, e.on_lease_delta";
 
 #[derive(FromRow)]
 struct EntryRow {
@@ -42,6 +42,7 @@ struct EntryRow {
     request_id: String,
     serials: String,
     incident_id: Option<String>,
+    on_lease_delta: i64,
 }
 
 fn entry_from(row: &AnyRow) -> Result<LedgerEntry, StoreError> {
@@ -69,6 +70,7 @@ fn entry_from(row: &AnyRow) -> Result<LedgerEntry, StoreError> {
             reserved: r.reserved_delta,
             held: r.held_delta,
             doc_held: r.doc_held_delta,
+            on_lease: r.on_lease_delta,
         },
         reason: r.reason,
         document: r.document,

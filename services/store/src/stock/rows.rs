@@ -72,7 +72,7 @@ pub struct LineView {
 }
 
 /// Line columns under the alias `l`.
-pub(crate) const LINE_COLUMNS: &str = "l.depot_code, l.on_hand, l.reserved, l.held, l.doc_held, l.owning_tier AS line_owning_tier, \
+pub(crate) const LINE_COLUMNS: &str = "l.depot_code, l.on_hand, l.reserved, l.held, l.doc_held, l.on_lease, l.owning_tier AS line_owning_tier, \
      l.updated_at AS line_updated_at";
 
 #[derive(FromRow)]
@@ -82,6 +82,7 @@ struct LineRow {
     reserved: i64,
     held: i64,
     doc_held: i64,
+    on_lease: i64,
     line_owning_tier: i64,
     line_updated_at: i64,
 }
@@ -99,6 +100,7 @@ impl LineRow {
             reserved: self.reserved,
             held: self.held,
             doc_held: self.doc_held,
+            on_lease: self.on_lease,
         }
     }
 }
@@ -285,13 +287,13 @@ pub(crate) async fn apply_delta(
     d: Delta,
     now: UtcMillis,
 ) -> Result<(Balance, Tier, UtcMillis), StoreError> {
-    let row: Option<(i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
+    let row: Option<(i64, i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
         "UPDATE stock_lines SET on_hand = on_hand + $1, reserved = reserved + $2, held = held + $3, \
-         doc_held = doc_held + $4, version = version + 1, updated_at = $5 \
+         doc_held = doc_held + $4, on_lease = on_lease + $9, version = version + 1, updated_at = $5 \
          WHERE depot_code = $6 AND lot_id = $7 AND on_hand + $1 >= 0 AND on_hand + $1 <= $8 \
          AND reserved + $2 >= 0 AND held + $3 >= 0 AND doc_held + $4 >= 0 AND doc_held + $4 <= held + $3 \
-         AND reserved + $2 + held + $3 <= on_hand + $1 \
-         RETURNING on_hand, reserved, held, doc_held, owning_tier, updated_at",
+         AND reserved + $2 + held + $3 <= on_hand + $1 AND on_lease + $9 >= 0 AND on_lease + $9 <= $8 \
+         RETURNING on_hand, reserved, held, doc_held, on_lease, owning_tier, updated_at",
     )
     .bind(d.on_hand)
     .bind(d.reserved)
@@ -301,15 +303,17 @@ pub(crate) async fn apply_delta(
     .bind(depot)
     .bind(lot)
     .bind(reserve_core::stock::balance::MAX_BALANCE)
+    .bind(d.on_lease)
     .fetch_optional(&mut *tx)
     .await?;
     match row {
-        Some((on_hand, reserved, held, doc_held, owner, at)) => Ok((
+        Some((on_hand, reserved, held, doc_held, on_lease, owner, at)) => Ok((
             Balance {
                 on_hand,
                 reserved,
                 held,
                 doc_held,
+                on_lease,
             },
             Tier::from_number(owner).ok_or_else(|| {
                 StoreError::Corrupt(format!("stock line at {depot}: owning tier"))
@@ -328,8 +332,8 @@ pub(crate) async fn insert_entry(
     let (seq,): (i64,) = sqlx::query_as(
         "INSERT INTO ledger_entries (id, entry_type, depot_code, item_id, lot_id, quantity, held_delta, \
          reserved_delta, doc_held_delta, reason, document, owner, counterparty, occurred_at, recorded_at, actor, \
-         countersigned_by, reverses_id, request_id, serials, incident_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
+         countersigned_by, reverses_id, request_id, serials, incident_id, on_lease_delta) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) \
          RETURNING seq",
     )
     .bind(&e.id)
@@ -353,6 +357,7 @@ pub(crate) async fn insert_entry(
     .bind(&e.request_id)
     .bind(serde_json::to_string(&e.serials)?)
     .bind(e.incident.clone())
+    .bind(e.delta.on_lease)
     .fetch_one(&mut *tx)
     .await?;
     Ok(seq)

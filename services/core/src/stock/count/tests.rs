@@ -213,6 +213,7 @@ fn assets_a_document_holds_are_present_and_assets_gone_since_are_not_missing() {
             reserved: 0,
             held: 2,
             doc_held: 1,
+            on_lease: 0,
         },
         assets: here,
     };
@@ -243,6 +244,7 @@ fn assets_a_document_holds_are_present_and_assets_gone_since_are_not_missing() {
                     reserved: 0,
                     held: 2,
                     doc_held: 1,
+                    on_lease: 0,
                 },
             )],
             assets: &now,
@@ -534,6 +536,7 @@ fn a_shortage_is_written_off_from_free_units_then_from_holds_no_document_owns() 
         reserved: 0,
         held: 7,
         doc_held: 2,
+        on_lease: 0,
     };
     let approve_with = |counted_now: i64| {
         let c = opened(&[("a", 10)]);

@@ -51,6 +51,12 @@ pub enum IntegrityFigure {
     AssetsReserved,
     /// An order's units in transit against its entries and discrepancies.
     OrderInTransit,
+    /// A line's on lease against its entries.
+    OnLease,
+    /// A serial line's on lease against its assets on lease.
+    AssetsOnLease,
+    /// A line's on lease against what open leases have out there.
+    OpenLeases,
 }
 
 /// A stored figure that disagrees with what it is derived from.
@@ -95,14 +101,17 @@ struct LineRow {
     reserved: i64,
     held: i64,
     doc_held: i64,
+    on_lease: i64,
     sum_quantity: i64,
     sum_held: i64,
     sum_reserved: i64,
     sum_doc_held: i64,
+    sum_on_lease: i64,
     entries: i64,
     assets_on_hand: i64,
     assets_held: i64,
     assets_reserved: i64,
+    assets_on_lease: i64,
     tracking: i64,
 }
 
@@ -175,21 +184,23 @@ impl Store {
         let mut snapshot = self.begin_snapshot().await?;
         let conn = &mut *snapshot;
         let rows: Vec<LineRow> = sqlx::query_as(
-            "SELECT l.depot_code, l.item_id, l.lot_id, t.lot_number, l.on_hand, l.reserved, l.held, l.doc_held, \
+            "SELECT l.depot_code, l.item_id, l.lot_id, t.lot_number, l.on_hand, l.reserved, l.held, l.doc_held, l.on_lease, \
              CAST(COALESCE(e.q, 0) AS BIGINT) AS sum_quantity, CAST(COALESCE(e.h, 0) AS BIGINT) AS sum_held, \
              CAST(COALESCE(e.r, 0) AS BIGINT) AS sum_reserved, CAST(COALESCE(e.dh, 0) AS BIGINT) AS sum_doc_held, \
-             CAST(COALESCE(e.n, 0) AS BIGINT) AS entries, \
+             CAST(COALESCE(e.ol, 0) AS BIGINT) AS sum_on_lease, CAST(COALESCE(e.n, 0) AS BIGINT) AS entries, \
              CAST(COALESCE(a.n, 0) AS BIGINT) AS assets_on_hand, CAST(COALESCE(a.h, 0) AS BIGINT) AS assets_held, \
-             CAST(COALESCE(a.r, 0) AS BIGINT) AS assets_reserved, i.tracking \
+             CAST(COALESCE(a.r, 0) AS BIGINT) AS assets_reserved, \
+             CAST(COALESCE(a.ol, 0) AS BIGINT) AS assets_on_lease, i.tracking \
              FROM stock_lines l JOIN depots d ON d.code = l.depot_code JOIN items i ON i.id = l.item_id \
              JOIN lots t ON t.id = l.lot_id \
              LEFT JOIN (SELECT depot_code, lot_id, SUM(quantity) AS q, SUM(held_delta) AS h, \
-                        SUM(reserved_delta) AS r, SUM(doc_held_delta) AS dh, COUNT(*) AS n \
+                        SUM(reserved_delta) AS r, SUM(doc_held_delta) AS dh, SUM(on_lease_delta) AS ol, COUNT(*) AS n \
                         FROM ledger_entries GROUP BY depot_code, lot_id) e \
                ON e.depot_code = l.depot_code AND e.lot_id = l.lot_id \
-             LEFT JOIN (SELECT depot_code, lot_id, SUM(CASE WHEN status IN (1, 2, 8) THEN 1 ELSE 0 END) AS n, \
-                        SUM(CASE WHEN status = 2 THEN 1 ELSE 0 END) AS h, \
-                        SUM(CASE WHEN status = 8 THEN 1 ELSE 0 END) AS r FROM assets GROUP BY depot_code, lot_id) a \
+             LEFT JOIN (SELECT depot_code, lot_id, SUM(CASE WHEN status IN (1, 2, 8, 9) THEN 1 ELSE 0 END) AS n, \
+                        SUM(CASE WHEN status IN (2, 9) THEN 1 ELSE 0 END) AS h, \
+                        SUM(CASE WHEN status = 8 THEN 1 ELSE 0 END) AS r, \
+                        SUM(CASE WHEN status = 10 THEN 1 ELSE 0 END) AS ol FROM assets GROUP BY depot_code, lot_id) a \
                ON a.depot_code = l.depot_code AND a.lot_id = l.lot_id \
              WHERE d.path LIKE $1 ORDER BY l.depot_code, l.lot_id",
         )
@@ -259,6 +270,7 @@ impl Store {
             issue(IntegrityFigure::Held, r.held, r.sum_held);
             issue(IntegrityFigure::Reserved, r.reserved, r.sum_reserved);
             issue(IntegrityFigure::HeldByDocuments, r.doc_held, r.sum_doc_held);
+            issue(IntegrityFigure::OnLease, r.on_lease, r.sum_on_lease);
             let by_documents = holds
                 .get(&(r.depot_code.clone(), r.lot_id.clone()))
                 .copied()
@@ -278,12 +290,18 @@ impl Store {
                     r.reserved,
                     r.assets_reserved,
                 );
+                issue(
+                    IntegrityFigure::AssetsOnLease,
+                    r.on_lease,
+                    r.assets_on_lease,
+                );
             }
             let sound = r.on_hand >= 0
                 && r.reserved >= 0
                 && r.held >= 0
                 && r.doc_held >= 0
                 && r.doc_held <= r.held
+                && r.on_lease >= 0
                 && r.reserved + r.held <= r.on_hand;
             issue(IntegrityFigure::BalanceRules, 1, i64::from(sound));
         }
@@ -366,7 +384,7 @@ async fn check_assets(
     let held: Vec<HeldAssetRow> = sqlx::query_as(
         "SELECT a.item_id, a.serial_number, a.depot_code, a.lot_id, t.lot_number, a.status, a.holder \
          FROM assets a JOIN depots d ON d.code = a.depot_code JOIN lots t ON t.id = a.lot_id \
-         WHERE d.path LIKE $1 AND (a.holder IS NOT NULL OR a.status IN (2, 7, 8))",
+         WHERE d.path LIKE $1 AND (a.holder IS NOT NULL OR a.status IN (2, 7, 8, 9, 10))",
     )
     .bind(like)
     .fetch_all(&mut *conn)
