@@ -10,6 +10,7 @@ use reserve_api::context::Ctx;
 use reserve_api::enterprise::EnterpriseApi;
 use reserve_api::events::{EventApi, EventHub};
 use reserve_api::incident::IncidentApi;
+use reserve_api::lease::LeaseApi;
 use reserve_api::network::NetworkApi;
 use reserve_api::pb::reserve::v1::allocation_service_server::AllocationServiceServer;
 use reserve_api::pb::reserve::v1::audit_service_server::AuditServiceServer;
@@ -17,6 +18,7 @@ use reserve_api::pb::reserve::v1::catalog_service_server::CatalogServiceServer;
 use reserve_api::pb::reserve::v1::enterprise_reserve_service_server::EnterpriseReserveServiceServer;
 use reserve_api::pb::reserve::v1::event_service_server::EventServiceServer;
 use reserve_api::pb::reserve::v1::incident_service_server::IncidentServiceServer;
+use reserve_api::pb::reserve::v1::lease_service_server::LeaseServiceServer;
 use reserve_api::pb::reserve::v1::network_service_server::NetworkServiceServer;
 use reserve_api::pb::reserve::v1::sourcing_service_server::SourcingServiceServer;
 use reserve_api::pb::reserve::v1::stock_service_server::StockServiceServer;
@@ -35,7 +37,7 @@ use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 /// The fully qualified names of the reserve services, as health reports them.
-pub const SERVICE_NAMES: [&str; 9] = [
+pub const SERVICE_NAMES: [&str; 10] = [
     "reserve.v1.NetworkService",
     "reserve.v1.CatalogService",
     "reserve.v1.AuditService",
@@ -45,6 +47,7 @@ pub const SERVICE_NAMES: [&str; 9] = [
     "reserve.v1.EnterpriseReserveService",
     "reserve.v1.SourcingService",
     "reserve.v1.EventService",
+    "reserve.v1.LeaseService",
 ];
 
 /// Aborts a background task when the server that spawned it ends.
@@ -206,6 +209,10 @@ where
         ))
         .add_service(EnterpriseReserveServiceServer::with_interceptor(
             EnterpriseApi::new(ctx.clone()),
+            check.clone(),
+        ))
+        .add_service(LeaseServiceServer::with_interceptor(
+            LeaseApi::new(ctx.clone()),
             check.clone(),
         ))
         .add_service(SourcingServiceServer::with_interceptor(

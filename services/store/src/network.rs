@@ -604,7 +604,8 @@ impl Op for CloseDepot {
              UNION ALL SELECT 'adjustments/' || id FROM adjustments WHERE depot_code = $1 AND status = 1 \
              UNION ALL SELECT 'scrapApplications/' || id FROM scrap_applications WHERE depot_code = $1 AND status = 1 \
              UNION ALL SELECT 'allocationOrders/' || o.number FROM allocation_orders o \
-               JOIN allocation_order_depots od ON od.order_id = o.id WHERE od.depot_code = $1 AND o.state IN (1, 2, 3, 4, 5)",
+               JOIN allocation_order_depots od ON od.order_id = o.id WHERE od.depot_code = $1 AND o.state IN (1, 2, 3, 4, 5) \
+             UNION ALL SELECT 'leases/' || number FROM leases WHERE depot_code = $1 AND state = 1",
         )
         .bind(current.code.as_str())
         .fetch_all(&mut *tx)

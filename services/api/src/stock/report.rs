@@ -53,7 +53,8 @@ pub(super) async fn roll_up(
             near_expiry: r.near_expiry,
             expired: r.expired,
             in_transit: r.in_transit,
-            on_lease: 0,
+            on_lease: r.on_lease,
+            recallable: r.recallable,
         };
         total.on_hand = total.on_hand.saturating_add(states.on_hand);
         total.available = total.available.saturating_add(states.available);
@@ -62,6 +63,8 @@ pub(super) async fn roll_up(
         total.near_expiry = total.near_expiry.saturating_add(states.near_expiry);
         total.expired = total.expired.saturating_add(states.expired);
         total.in_transit = total.in_transit.saturating_add(states.in_transit);
+        total.on_lease = total.on_lease.saturating_add(states.on_lease);
+        total.recallable = total.recallable.saturating_add(states.recallable);
         if let Some(t) = r.tier {
             tiers.push(pb::TierRollUp {
                 tier: tier(t),

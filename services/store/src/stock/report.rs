@@ -36,6 +36,10 @@ pub struct TierTotals {
     /// On the road on allocation orders to depots of this tier (or, to an
     /// incident site, orders of command depots of this tier).
     pub in_transit: i64,
+    /// Out on lease from depots of this tier.
+    pub on_lease: i64,
+    /// Of those, on leases that may be recalled in an emergency.
+    pub recallable: i64,
 }
 
 /// What a roll-up sums.
@@ -91,9 +95,14 @@ impl Store {
         today: Day,
     ) -> Result<Vec<TierTotals>, StoreError> {
         let mut sql = Sql::new(&format!(
-            "SELECT d.tier, COUNT(DISTINCT CASE WHEN l.on_hand > 0 THEN l.depot_code END) AS depots, {}, {}, {}, {}, {}, {} \
+            "SELECT d.tier, COUNT(DISTINCT CASE WHEN l.on_hand > 0 OR l.on_lease > 0 THEN l.depot_code END) AS depots, \
+             {}, {}, {}, {}, {}, {}, {}, {} \
              FROM stock_lines l JOIN depots d ON d.code = l.depot_code JOIN lots t ON t.id = l.lot_id \
-             JOIN items i ON i.id = l.item_id WHERE ",
+             JOIN items i ON i.id = l.item_id \
+             LEFT JOIN (SELECT sh.depot_code, sh.lot_id, SUM(sh.quantity - sh.returned) AS q FROM lease_shares sh \
+                        JOIN leases le ON le.id = sh.lease_id WHERE le.state = 1 AND le.recallable = 1 \
+                        GROUP BY sh.depot_code, sh.lot_id) rc ON rc.depot_code = l.depot_code AND rc.lot_id = l.lot_id \
+             WHERE ",
             sum("l.on_hand", "on_hand"),
             sum("l.reserved", "reserved"),
             sum("l.held", "held"),
@@ -109,6 +118,8 @@ impl Store {
                 "CASE WHEN t.expiry_day > $1 AND t.expiry_day - i.near_expiry_days <= $1 THEN l.on_hand ELSE 0 END",
                 "near_expiry"
             ),
+            sum("l.on_lease", "on_lease"),
+            sum("COALESCE(rc.q, 0)", "recallable"),
         ));
         // $1 is today, used by the sums above.
         sql.bind_first(Arg::Int(today.0));
@@ -132,6 +143,8 @@ impl Store {
                     near_expiry: r.try_get("near_expiry")?,
                     expired: r.try_get("expired")?,
                     in_transit: 0,
+                    on_lease: r.try_get("on_lease")?,
+                    recallable: r.try_get("recallable")?,
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()
@@ -149,6 +162,8 @@ impl Store {
                     near_expiry: 0,
                     expired: 0,
                     in_transit: q,
+                    on_lease: 0,
+                    recallable: 0,
                 }),
             }
         }

@@ -10,6 +10,7 @@
 //! its recorded discrepancies ([`orders`]). Everything is read in one
 //! snapshot, so writes running meanwhile never show as differences.
 
+mod leases;
 mod orders;
 
 use super::scrap::{scrap_from, select_all};
@@ -126,6 +127,7 @@ struct ShareRow {
     reserved: i64,
     quantity: i64,
     free_held: i64,
+    on_lease: i64,
 }
 
 /// What one document's entries at one depot and lot must add up to; `None`
@@ -138,6 +140,7 @@ pub(super) struct Expected {
     pub reserved: i64,
     pub on_hand: Option<i64>,
     pub held: Option<i64>,
+    pub on_lease: i64,
 }
 
 /// Where an asset a document names must be.
@@ -158,6 +161,7 @@ pub(super) struct Claims {
     pub shares: BTreeMap<(String, String, String), Expected>,
     pub assets: BTreeMap<(String, String), Named>,
     pub reserved: BTreeMap<(String, String), i64>,
+    pub on_lease: BTreeMap<(String, String), i64>,
 }
 
 #[derive(FromRow)]
@@ -242,7 +246,8 @@ impl Store {
             }
         }
         let orders = orders::claim(conn, &like, &mut claims, &mut report).await?;
-        report.documents_checked = (open.len() + orders) as i64;
+        let leases = leases::claim(conn, &like, &mut claims).await?;
+        report.documents_checked = (open.len() + orders + leases) as i64;
         // What open documents hold, per (depot, lot).
         let mut holds: BTreeMap<(String, String), i64> = BTreeMap::new();
         for a in &open {
@@ -282,6 +287,12 @@ impl Store {
                 .copied()
                 .unwrap_or(0);
             issue(IntegrityFigure::OrderReservations, r.reserved, by_orders);
+            let by_leases = claims
+                .on_lease
+                .get(&(r.depot_code.clone(), r.lot_id.clone()))
+                .copied()
+                .unwrap_or(0);
+            issue(IntegrityFigure::OpenLeases, r.on_lease, by_leases);
             if r.tracking == Tracking::Serial.number() {
                 issue(IntegrityFigure::AssetsOnHand, r.on_hand, r.assets_on_hand);
                 issue(IntegrityFigure::AssetsHeld, r.held, r.assets_held);
@@ -323,7 +334,8 @@ async fn check_shares(
     let shares: Vec<ShareRow> = sqlx::query_as(
         "SELECT e.owner, e.depot_code, e.item_id, e.lot_id, t.lot_number, \
          CAST(SUM(e.doc_held_delta) AS BIGINT) AS held, CAST(SUM(e.reserved_delta) AS BIGINT) AS reserved, \
-         CAST(SUM(e.quantity) AS BIGINT) AS quantity, CAST(SUM(e.held_delta) AS BIGINT) AS free_held \
+         CAST(SUM(e.quantity) AS BIGINT) AS quantity, CAST(SUM(e.held_delta) AS BIGINT) AS free_held, \
+         CAST(SUM(e.on_lease_delta) AS BIGINT) AS on_lease \
          FROM ledger_entries e JOIN depots d ON d.code = e.depot_code JOIN lots t ON t.id = e.lot_id \
          WHERE e.owner IS NOT NULL AND d.path LIKE $1 \
          GROUP BY e.owner, e.depot_code, e.item_id, e.lot_id, t.lot_number",
@@ -350,6 +362,7 @@ async fn check_shares(
         let (o, d, i, l) = (&s.owner, &s.depot_code, &s.item_id, &s.lot_number);
         differ(o, d, i, l, s.held, want.doc_held);
         differ(o, d, i, l, s.reserved, want.reserved);
+        differ(o, d, i, l, s.on_lease, want.on_lease);
         if let Some(q) = want.on_hand {
             differ(o, d, i, l, s.quantity, q);
         }
@@ -364,6 +377,7 @@ async fn check_shares(
             e.reserved,
             e.on_hand.unwrap_or(0),
             e.held.unwrap_or(0),
+            e.on_lease,
         ];
         if let Some(q) = claims.into_iter().find(|q| *q != 0) {
             differ(&owner, &depot, &e.item, &e.lot_number, 0, q);
