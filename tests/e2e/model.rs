@@ -71,6 +71,9 @@ impl Status {
             pb::AssetStatus::InTransit => Status::InTransit,
             pb::AssetStatus::Reserved => Status::Reserved,
             pb::AssetStatus::Unspecified => panic!("asset without a status"),
+            s @ (pb::AssetStatus::UnderRepair | pb::AssetStatus::OnLease) => {
+                panic!("the model makes no repairs or leases, yet an asset is {s:?}")
+            }
         }
     }
 }

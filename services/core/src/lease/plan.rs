@@ -29,6 +29,7 @@ pub struct LineWorld<'a> {
 }
 
 /// The lease as it starts and the entries that take its units out.
+#[derive(Debug)]
 pub struct OutPlan {
     /// The lease, version 1.
     pub lease: Lease,
@@ -145,6 +146,7 @@ fn as_issue(new: &NewLease, line: &NewLeaseLine, number: &str, now: UtcMillis) -
 }
 
 /// The lease as it becomes and the entries a return posts.
+#[derive(Debug)]
 pub struct ReturnPlan {
     /// The lease, version advanced.
     pub lease: Lease,
@@ -196,7 +198,8 @@ pub fn plan_return(
                 r.line
             ));
         }
-        if !serial && !(r.serials.is_empty() && r.damaged_serials.is_empty()) {
+        let names_serials = !r.serials.is_empty() || !r.damaged_serials.is_empty();
+        if !serial && names_serials {
             return refuse(format!(
                 "line {} is lot-tracked: give quantities, not serial numbers",
                 r.line

@@ -209,7 +209,7 @@ impl Store {
             Arg::Int(i64::from(size.get()) + 1),
         );
         let mut c = self.reader().acquire().await.map_err(StoreError::from)?;
-        let rows = sql.fetch_all(&mut *c).await.map_err(StoreError::from)?;
+        let rows = sql.fetch_all(&mut *c).await?;
         let mut leases = Vec::with_capacity(rows.len());
         for r in &rows {
             let body: String = sqlx::Row::try_get(r, "body").map_err(StoreError::from)?;
