@@ -1,6 +1,7 @@
 //! The README's walk-through with `reservectl`, its "Stock: a depot keeper's
 //! day", its "Allocation: a flood order from need to receipt" and its
-//! "Sourcing, readiness and a live watch", run line by line with the real
+//! "Sourcing, readiness and a live watch" and its "Leasing: tents to a
+//! company, and an emergency recall", run line by line with the real
 //! `reservectl` binary against a real server over the demo network and its
 //! demo stock, as `reserve-server --seed-demo` starts; and `reservectl
 //! watch` followed as a child process while an order moves.
@@ -27,15 +28,17 @@ const README: &str = include_str!("../../README.md");
 /// (The sourcing section's second block, `reservectl watch` in a second
 /// terminal, runs until Ctrl-C; `a_watch_follows_an_order_as_it_moves`
 /// covers it.)
-const SECTIONS: [&str; 4] = [
+const SECTIONS: [&str; 5] = [
     "## A walk-through with `reservectl`",
     "### Stock: a depot keeper's day",
     "### Allocation: a flood order from need to receipt",
     "### Sourcing, readiness and a live watch",
+    "### Leasing: tents to a company, and an emergency recall",
 ];
 /// Where the sections above are in `SECTIONS`.
 const ALLOCATION: usize = 2;
 const SOURCING: usize = 3;
+const LEASING: usize = 4;
 
 /// The shell blocks of the README sections, with continuation lines joined,
 /// comments and the `alias` line removed: one command per entry, in words,
@@ -409,6 +412,12 @@ async fn the_readme_keeper_walk_through_runs_as_written_against_a_real_server() 
                     "COUNT_ID" => text(&answer["count"]["id"]).to_string(),
                     "INCIDENT_ID" => text(&answer["incident"]["id"]).to_string(),
                     "ORDER" => text(&answer["order"]["number"]).to_string(),
+                    "LEASE_ID" => {
+                        a_read = true;
+                        let open = answer["leases"].as_array().expect("a list of leases");
+                        assert_eq!(open.len(), 1, "one open lease: {answer}");
+                        text(&open[0]["number"]).to_string()
+                    }
                     "ADJUSTMENT_ID" => {
                         a_read = true;
                         only_pending(&answer["adjustments"], "APPROVAL_STATUS_PENDING")
@@ -453,6 +462,7 @@ async fn the_readme_keeper_walk_through_runs_as_written_against_a_real_server() 
                 check_order_step(&cli, &token, &ids, &args, &ran, &mut journey).await;
             }
             SOURCING => check_sourcing_step(&cli, &token, &args, &ran, &mut fx).await,
+            LEASING => check_lease_step(&cli, &token, &args, &ran).await,
             _ => check_step(&cli, &token, &ids, &args, &ran).await,
         }
     }
@@ -477,6 +487,10 @@ async fn the_readme_keeper_walk_through_runs_as_written_against_a_real_server() 
         "agreements create",
         "agreements list",
         "readiness --depot HB-SY-FX",
+        "leases create",
+        "leases recall-all",
+        "leases return",
+        "leases statement",
     ] {
         assert!(
             seen.iter().any(|s| s.contains(must)),
@@ -1178,6 +1192,74 @@ async fn check_sourcing_step(
                 "{}",
                 ran.stdout
             );
+        }
+        _ => {}
+    }
+}
+
+/// What a keeper and a dispatcher see at each step of the leasing section.
+async fn check_lease_step(cli: &Cli, token: &str, args: &[String], ran: &Ran) {
+    const ZX: &str = "HB-SY-ZX";
+    let cmd: Vec<&str> = args.iter().map(String::as_str).collect();
+    match cmd.as_slice() {
+        ["leases", "create", ..] => {
+            assert!(
+                ran.stdout.contains("leased out on ZL-2026-"),
+                "{}",
+                ran.stdout
+            );
+            assert!(ran.has_row(&["state", "open"]), "{}", ran.stdout);
+            assert!(ran.has_row(&["units out", "30"]), "{}", ran.stdout);
+            assert!(
+                ran.has_row(&["1", "tent-12m2", "30", "0", "5.00"]),
+                "{}",
+                ran.stdout
+            );
+        }
+        ["stock", "rollup", ..] => {
+            let mut a = words("-o json");
+            a.extend(args.iter().cloned());
+            let total = &cli.run(token, &a).await.json()["total"];
+            assert_eq!(
+                (int(&total["onLease"]), int(&total["recallable"])),
+                (30, 30),
+                "{total}"
+            );
+        }
+        ["leases", "recall-all", ..] => {
+            assert!(ran.stdout.contains("recalled 1 lease(s)"), "{}", ran.stdout);
+        }
+        ["leases", "list", ..] => {
+            assert!(ran.stdout.contains("ZL-2026-"), "{}", ran.stdout);
+            assert!(ran.stdout.contains("due back"), "{}", ran.stdout);
+        }
+        ["leases", "return", ..] => {
+            assert!(ran.stdout.contains("0 unit(s) still out"), "{}", ran.stdout);
+            // All 30 back on hand, 3 of them held for repair or scrap.
+            let (on_hand, _, held) = stock_of(cli, token, ZX, "tent-12m2").await;
+            let mut a = words("-o json stock list --depot");
+            a.push(ZX.into());
+            a.extend(words("--item tent-12m2"));
+            let lines = cli.run(token, &a).await.json();
+            let on_lease: i64 = lines["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| int(&l["onLease"]))
+                .sum();
+            assert_eq!((held, on_lease), (3, 0), "{lines}");
+            assert!(on_hand >= 30, "{on_hand}");
+        }
+        ["leases", "statement", ..] => {
+            for cells in [
+                &["usage (yuan)", "150.00"][..],
+                &["damage (yuan)", "30.00"],
+                &["deposit (yuan)", "200.00"],
+                &["refund to lessee (yuan)", "20.00"],
+            ] {
+                assert!(ran.has_row(cells), "{cells:?}:\n{}", ran.stdout);
+            }
+            assert!(ran.stdout.contains("(final)"), "{}", ran.stdout);
         }
         _ => {}
     }

@@ -232,7 +232,13 @@ impl LeaseService for LeaseApi {
         let p = Ctx::principal(&req)?;
         let m = req.into_inner();
         let parsed = match &m.lease {
-            Some(l) => NewLease::parse(&lease_draft(l), self.today()),
+            Some(l) => {
+                let mut d = lease_draft(l);
+                if d.depot.trim().is_empty() {
+                    d.depot = p.scope.to_string();
+                }
+                NewLease::parse(&d, self.today())
+            }
             None => Err(Violations::one("lease", "is required")),
         };
         let method = Self::method("CreateLease");

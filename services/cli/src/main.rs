@@ -10,7 +10,7 @@ use base64::Engine;
 use clap::{CommandFactory, Parser, Subcommand};
 use commands::{
     agreements::AgreementsCmd, audit::AuditCmd, depots::DepotsCmd, incidents::IncidentsCmd,
-    items::ItemsCmd, norms::NormsCmd, orders::OrdersCmd, propose::ProposeArgs,
+    items::ItemsCmd, leases::LeasesCmd, norms::NormsCmd, orders::OrdersCmd, propose::ProposeArgs,
     readiness::ReadinessArgs, stock::StockCmd, token::TokenArgs, watch::WatchArgs,
 };
 use conn::ConnArgs;
@@ -63,6 +63,10 @@ enum Cmd {
     /// deliveries.
     #[command(subcommand)]
     Agreements(AgreementsCmd),
+    /// Leases of equipment and supplies to outside organisations: out,
+    /// back after inspection, statements, and emergency recall.
+    #[command(subcommand)]
+    Leases(LeasesCmd),
     /// How soon a relief kit reaches each township and county, against the
     /// first-batch targets (county 6 h, city 8 h, province 10 h).
     Readiness(ReadinessArgs),
@@ -140,6 +144,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             commands::agreements::run(c, cli.conn.connect().await?, cli.output, cli.request_id)
                 .await
         }
+        Cmd::Leases(c) => {
+            commands::leases::run(c, cli.conn.connect().await?, cli.output, cli.request_id).await
+        }
         Cmd::Readiness(a) => {
             commands::readiness::run(a, cli.conn.connect().await?, cli.output).await
         }
@@ -172,6 +179,7 @@ async fn main() -> ExitCode {
         Cmd::Propose(_) => commands::propose::flag_of,
         Cmd::Agreements(_) => commands::agreements::flag_of,
         Cmd::Readiness(_) => commands::readiness::flag_of,
+        Cmd::Leases(_) => commands::leases::flag_of,
         Cmd::Watch(_) => commands::watch::flag_of,
         _ => output::no_flags,
     };

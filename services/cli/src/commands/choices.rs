@@ -43,6 +43,8 @@ proto_enum! {
     AllocationState => "ALLOCATION_STATE_",
     ReserveKind => "RESERVE_KIND_",
     EventKind => "EVENT_KIND_",
+    LeaseState => "LEASE_STATE_",
+    AssetCondition => "ASSET_CONDITION_",
 }
 
 /// The short name of a wire value as people read and type it
@@ -297,6 +299,20 @@ choice! {
 }
 
 choice! {
+    /// What a lease return's inspection found.
+    ConditionArg => AssetCondition {
+        /// As leased.
+        Good => Good,
+        /// Worn but serviceable.
+        Worn => Worn,
+        /// Needs repair.
+        NeedsRepair => NeedsRepair,
+        /// Beyond use.
+        Unserviceable => Unserviceable,
+    }
+}
+
+choice! {
     /// Kinds of event on the live stream.
     EventKindArg => EventKind {
         /// Stock moved: a receipt, issue, hold, release, correction, scrap.
@@ -354,6 +370,7 @@ mod tests {
         typed_as_printed::<StateArg, pb::AllocationState>(StateArg::wire);
         typed_as_printed::<ReserveKindArg, pb::ReserveKind>(ReserveKindArg::wire);
         typed_as_printed::<EventKindArg, pb::EventKind>(EventKindArg::wire);
+        typed_as_printed::<ConditionArg, pb::AssetCondition>(ConditionArg::wire);
     }
 
     #[test]

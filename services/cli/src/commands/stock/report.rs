@@ -125,6 +125,7 @@ pub async fn rollup(x: &mut Ctx, a: RollupArgs) -> anyhow::Result<()> {
         "expired",
         "in transit",
         "on lease",
+        "recallable",
     ]);
     let row = |label: String, depots: String, s: &pb::StockStates| {
         vec![
@@ -138,6 +139,7 @@ pub async fn rollup(x: &mut Ctx, a: RollupArgs) -> anyhow::Result<()> {
             s.expired.to_string(),
             s.in_transit.to_string(),
             s.on_lease.to_string(),
+            s.recallable.to_string(),
         ]
     };
     for tr in &r.tiers {
