@@ -63,7 +63,7 @@ impl EventKind {
             "ReleaseStock",
             "ReverseEntry",
         ];
-        const DOCUMENTS: [&str; 8] = [
+        const DOCUMENTS: [&str; 9] = [
             "adjustments/",
             "scrapApplications/",
             "stockCounts/",
@@ -72,10 +72,14 @@ impl EventKind {
             "callOffs/",
             "incidents/",
             "requisitions/",
+            "leases/",
         ];
         if STOCK.contains(&name) || resource.contains("/stock/") {
             EventKind::Stock
-        } else if DOCUMENTS.iter().any(|d| resource.starts_with(d)) {
+        } else if DOCUMENTS.iter().any(|d| resource.starts_with(d))
+            // A subtree recall: depots/CODE/leases.
+            || resource.ends_with("/leases")
+        {
             EventKind::Document
         } else {
             EventKind::Other
@@ -106,6 +110,14 @@ mod tests {
         assert_eq!(
             EventKind::of_change("/reserve.v1.NetworkService/UpdateDepot", "depots/X"),
             EventKind::Other
+        );
+        assert_eq!(
+            EventKind::of_change("/reserve.v1.LeaseService/RecallLeases", "depots/X/leases"),
+            EventKind::Document
+        );
+        assert_eq!(
+            EventKind::of_change("/reserve.v1.LeaseService/ReturnLease", "leases/1"),
+            EventKind::Document
         );
         for k in EventKind::ALL {
             assert_eq!(EventKind::from_number(k.number()), Some(k));
