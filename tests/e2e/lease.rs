@@ -167,8 +167,9 @@ async fn tents_go_out_on_lease_come_back_partly_damaged_and_the_fees_are_exact()
     assert_eq!((r.on_hand, r.on_lease, r.recallable), (70, 30, 30));
     app.assert_ledger_consistent().await;
 
-    // Day 4: 20 back intact, 5 back torn (30.00 yuan of damage).
-    app.clock.advance_days(4);
+    // Day 4: 20 back intact, 5 back torn (30.00 yuan of damage), recorded
+    // on day 5 after the inspection: fees run to the day they came back.
+    app.clock.advance_days(5);
     let back = k
         .return_lease(pb::ReturnLeaseRequest {
             request_id: rid(),
@@ -177,12 +178,17 @@ async fn tents_go_out_on_lease_come_back_partly_damaged_and_the_fees_are_exact()
                 line_number: 1,
                 quantity: 20,
                 damaged_quantity: 5,
-                condition: pb::AssetCondition::NeedsRepair as i32,
+                condition: pb::AssetCondition::Good as i32,
+                damaged_condition: pb::AssetCondition::NeedsRepair as i32,
                 damage_fen: 3_000,
                 note: "5 顶篷布撕裂".into(),
                 ..Default::default()
             }],
             etag: l.etag.clone(),
+            occurred_time: Some(prost_types::Timestamp {
+                seconds: (reserve_tests::T0 + 4 * 86_400_000) / 1000,
+                nanos: 0,
+            }),
         })
         .await
         .unwrap()
@@ -194,11 +200,12 @@ async fn tents_go_out_on_lease_come_back_partly_damaged_and_the_fees_are_exact()
     app.assert_ledger_consistent().await;
     // The damaged units are in a plain hold: the keeper releases them after repair.
     let s = statement(&mut k, &l.id).await;
-    assert_eq!(s.usage_fen, 25 * 4 * 500 + 5 * 4 * 500);
+    // 25 back on day 4; 5 still out, charged to today (day 5).
+    assert_eq!(s.usage_fen, 25 * 4 * 500 + 5 * 5 * 500);
     assert!(!s.r#final);
 
     // Day 10 (the due date): the last 5 back.
-    app.clock.advance_days(6);
+    app.clock.advance_days(5);
     let done = k
         .return_lease(pb::ReturnLeaseRequest {
             request_id: rid(),
@@ -358,7 +365,8 @@ async fn lighting_towers_on_lease_are_the_leases_and_come_back_by_serial() {
             line_number: 1,
             serial_numbers: vec!["LT-A".into()],
             damaged_serial_numbers: vec!["LT-B".into()],
-            condition: pb::AssetCondition::NeedsRepair as i32,
+            condition: pb::AssetCondition::Worn as i32,
+            damaged_condition: pb::AssetCondition::Unserviceable as i32,
             damage_fen: 80_000,
             ..Default::default()
         }],
@@ -383,6 +391,29 @@ async fn lighting_towers_on_lease_are_the_leases_and_come_back_by_serial() {
     };
     assert_eq!(status("LT-A").await, pb::AssetStatus::InStock as i32);
     assert_eq!(status("LT-B").await, pb::AssetStatus::Held as i32);
+    // Intact units can never be stamped unserviceable, nor damaged ones good.
+    let err = k
+        .return_lease(pb::ReturnLeaseRequest {
+            request_id: rid(),
+            lease_id: l.id.clone(),
+            lines: vec![pb::LeaseReturnLine {
+                line_number: 1,
+                serial_numbers: vec!["LT-C".into()],
+                condition: pb::AssetCondition::Unserviceable as i32,
+                damaged_condition: pb::AssetCondition::Good as i32,
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        violated_fields(&err),
+        vec![
+            "lines[0].condition".to_string(),
+            "lines[0].damaged_condition".to_string()
+        ]
+    );
     assert_eq!(figures(&app, ZS1, TOWER).await, (3, 1, 0, 2));
     let s = statement(&mut k, &l.id).await;
     // 2 towers × 2 days × 120.00 + 800.00 damage, no deposit.
@@ -446,12 +477,18 @@ async fn a_lease_below_the_reserve_minimum_or_of_held_units_is_refused_and_chang
     let fields = violated_fields(&err);
     for f in [
         "lease.lessee.credit_code",
-        "lease.due_date",
         "lease.deposit_fen",
         "lease.lines[0].daily_rate_fen",
     ] {
         assert!(fields.contains(&f.to_string()), "{f} not in {fields:?}");
     }
+    // Due the day the units leave: refused, naming the field.
+    let err = k1
+        .create_lease(lease_req(ZS1, vec![line(TENT, 1, &[], 500)], 0, 0, true))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert_eq!(violated_fields(&err), vec!["lease.due_date".to_string()]);
     app.assert_ledger_consistent().await;
 }
 
@@ -495,6 +532,16 @@ async fn a_dispatcher_recalls_every_lease_in_a_county_in_one_call() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::PermissionDenied);
+    // The subtree must be named.
+    let err = leases(&app, "disp@FX", &[Role::Dispatcher], FX)
+        .recall_leases(pb::RecallLeasesRequest {
+            depot_code: String::new(),
+            request_id: rid(),
+            ..req.clone()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(violated_fields(&err), vec!["depot_code".to_string()]);
     let err = leases(&app, "disp@ZS", &[Role::Dispatcher], ZS)
         .recall_leases(req.clone())
         .await
@@ -554,7 +601,7 @@ async fn a_dispatcher_recalls_every_lease_in_a_county_in_one_call() {
     let s = statement(&mut disp, &a.id).await;
     assert_eq!(
         (s.usage_fen, s.fees_stop_date),
-        (10 * 5 * 500, date(2026, 12, 3))
+        (10 * (5 + 1) * 500, date(2026, 12, 3))
     );
     // A township with every unit out on lease cannot close: the lease is open.
     receive(&app, "HB-SY-FX-03", TENT, "TN-1", 10, &[]).await;
@@ -791,5 +838,80 @@ async fn two_keepers_racing_for_the_last_units_lease_no_more_than_there_are() {
         }
     }
     assert_eq!(figures(&app, ZS1, TENT).await, (1, 0, 9, 1));
+    app.assert_ledger_consistent().await;
+}
+
+#[tokio::test]
+async fn a_count_cannot_take_in_units_that_may_be_leased_ones_back_without_their_return() {
+    let app = TestApp::with_demo().await;
+    receive(&app, ZS1, TENT, "TN-1", 20, &[]).await;
+    let l = keeper(&app, ZS1)
+        .create_lease(lease_req(ZS1, vec![line(TENT, 10, &[], 500)], 10, 0, true))
+        .await
+        .unwrap()
+        .into_inner()
+        .lease
+        .unwrap();
+    // The lessee drops the tents off; the keeper counts before the return.
+    let mut keeper_stock = app.keeper("keeper@ZS1", ZS1);
+    let count = keeper_stock
+        .open_stock_count(pb::OpenStockCountRequest {
+            request_id: rid(),
+            depot_code: ZS1.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .count
+        .unwrap();
+    keeper_stock
+        .record_count_lines(pb::RecordCountLinesRequest {
+            request_id: rid(),
+            count_id: count.id.clone(),
+            lines: vec![pb::CountedLine {
+                item_id: TENT.into(),
+                lot_number: "TN-1".into(),
+                counted: 20,
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    keeper_stock
+        .submit_stock_count(pb::SubmitStockCountRequest {
+            request_id: rid(),
+            count_id: count.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let err = app
+        .stock(&app.token_for("disp@ZS", &[Role::Dispatcher], ZS))
+        .approve_stock_count(pb::ApproveStockCountRequest {
+            request_id: rid(),
+            count_id: count.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&err).as_deref(), Some("UNITS_ON_LEASE"), "{err:?}");
+    assert_eq!(figures(&app, ZS1, TENT).await, (10, 0, 10, 10));
+    // The return first; the lease's units are back once, not twice.
+    keeper(&app, ZS1)
+        .return_lease(pb::ReturnLeaseRequest {
+            request_id: rid(),
+            lease_id: l.id.clone(),
+            lines: vec![pb::LeaseReturnLine {
+                line_number: 1,
+                quantity: 10,
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(figures(&app, ZS1, TENT).await, (20, 0, 0, 20));
     app.assert_ledger_consistent().await;
 }

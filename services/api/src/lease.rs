@@ -16,6 +16,7 @@ use reserve_core::lease::{
 };
 use reserve_core::request::Etag;
 use reserve_core::stock::Day;
+use reserve_core::stock::fields;
 use reserve_store::lease::LeaseFilter;
 use std::collections::HashMap;
 use tonic::{Request, Response, Status};
@@ -130,6 +131,7 @@ pub fn lease_pb(l: &Lease, today: Day) -> pb::Lease {
                         .map(|i| pb::ReturnInspection {
                             line_number: i.line as i32,
                             condition: i.condition.number() as i32,
+                            damaged_condition: i.damaged_condition.map_or(0, |c| c.number() as i32),
                             damage_fen: i.damage_fen,
                             note: i.note.clone(),
                         })
@@ -237,7 +239,7 @@ impl LeaseService for LeaseApi {
                 if d.depot.trim().is_empty() {
                     d.depot = p.scope.to_string();
                 }
-                NewLease::parse(&d, self.today())
+                NewLease::parse(&d)
             }
             None => Err(Violations::one("lease", "is required")),
         };
@@ -271,26 +273,42 @@ impl LeaseService for LeaseApi {
                 damaged_quantity: l.damaged_quantity,
                 damaged_serials: l.damaged_serial_numbers.clone(),
                 condition: i64::from(l.condition),
+                damaged_condition: i64::from(l.damaged_condition),
                 damage_fen: l.damage_fen,
                 note: l.note.clone(),
             })
             .collect();
-        let parsed = match (parse_return(&drafts), etag(&m.etag)) {
-            (Ok(lines), Ok(e)) => Ok((lines, e)),
-            (Err(mut a), Err(b)) => {
+        let mut v = Violations::new();
+        let at = fields::occurred_at(
+            m.occurred_time.as_ref().map(|t| (t.seconds, t.nanos)),
+            self.ctx.clock.now(),
+            &mut v,
+        );
+        let e = match etag(&m.etag) {
+            Ok(e) => e,
+            Err(b) => {
                 for f in b.into_vec() {
+                    v.add(f.field, f.description);
+                }
+                None
+            }
+        };
+        let parsed = match parse_return(&drafts) {
+            Ok(lines) if v.is_empty() => Ok(lines),
+            Ok(_) => Err(v),
+            Err(mut a) => {
+                for f in v.into_vec() {
                     a.add(f.field, f.description);
                 }
                 Err(a)
             }
-            (Err(a), _) | (_, Err(a)) => Err(a),
         };
         let method = Self::method("ReturnLease");
-        let ((lines, e), meta) = self.ctx.write(p, &m.request_id, &method, &m, parsed)?;
+        let (lines, meta) = self.ctx.write(p, &m.request_id, &method, &m, parsed)?;
         let w = self
             .ctx
             .store
-            .return_lease(&meta, &id, lines, e)
+            .return_lease(&meta, &id, lines, at, e)
             .await
             .map_err(status_of)?;
         Ok(Response::new(pb::ReturnLeaseResponse {
@@ -331,8 +349,12 @@ impl LeaseService for LeaseApi {
     ) -> Answer<pb::RecallLeasesResponse> {
         let p = Ctx::principal(&req)?;
         let m = req.into_inner();
+        // Named explicitly: a recall of a subtree cannot be undone.
         let depot = match m.depot_code.trim() {
-            "" => Ok(p.scope.clone()),
+            "" => Err(Violations::one(
+                "depot_code",
+                "is required: name the subtree to recall (a county, a city)",
+            )),
             c => DepotCode::parse(c).map_err(|e| Violations::one("depot_code", e)),
         };
         let parsed = match (parse_recall(i64::from(m.deadline_hours), &m.reason), depot) {

@@ -97,9 +97,16 @@ pub struct ReturnArgs {
     /// A serial number back damaged; repeat.
     #[arg(long = "damaged-serial")]
     damaged_serials: Vec<String>,
-    /// What the inspection found.
-    #[arg(long, value_enum)]
+    /// How the intact units are: good or worn.
+    #[arg(long, value_enum, default_value = "good")]
     condition: ConditionArg,
+    /// How the damaged units are: needs-repair or unserviceable.
+    #[arg(long, value_enum, default_value = "needs-repair")]
+    damaged_condition: ConditionArg,
+    /// When the units came back, if not now (at most 30 days back): a date
+    /// or time, Beijing time unless a zone is given. Fees run to its date.
+    #[arg(long, value_parser = when::at)]
+    returned: Option<prost_types::Timestamp>,
     /// Damage charged to the lessee, in yuan.
     #[arg(long, value_parser = yuan, default_value = "0")]
     damage: i64,
@@ -144,9 +151,10 @@ pub struct RecallArgs {
 /// A subtree recall.
 #[derive(clap::Args, Debug)]
 pub struct RecallAllArgs {
-    /// Subtree (default: yours), e.g. a county.
+    /// The subtree to recall, e.g. a county (named explicitly: a recall
+    /// cannot be undone).
     #[arg(long)]
-    depot: Option<String>,
+    depot: String,
     /// Hours from now the units must be back by: 1 to 720.
     #[arg(long, value_parser = clap::value_parser!(i32).range(1..=720))]
     hours: i32,
@@ -246,6 +254,7 @@ pub fn flag_of(field: &str) -> Option<String> {
             "serial_numbers" => "--serial",
             "damaged_serial_numbers" => "--damaged-serial",
             "condition" => "--condition",
+            "damaged_condition" => "--damaged-condition",
             "damage_fen" => "--damage",
             "note" => "--note",
             _ => "--line",
@@ -262,6 +271,7 @@ pub fn flag_of(field: &str) -> Option<String> {
         "lease.contract" => "--contract",
         "lease.note" => "--note",
         "deadline_hours" => "--hours",
+        "occurred_time" => "--returned",
         "reason" => "--reason",
         "lease_id" => "the lease id or number",
         "request_id" => "--request-id",
@@ -470,10 +480,12 @@ pub async fn run(
                         damaged_quantity: a.damaged,
                         damaged_serial_numbers: a.damaged_serials,
                         condition: a.condition.wire(),
+                        damaged_condition: a.damaged_condition.wire(),
                         damage_fen: a.damage,
                         note: a.note,
                     }],
                     etag: String::new(),
+                    occurred_time: a.returned,
                 })
                 .await?
                 .into_inner();
@@ -569,7 +581,7 @@ pub async fn run(
             let r = c
                 .recall_leases(pb::RecallLeasesRequest {
                     request_id: request_id(&rid),
-                    depot_code: a.depot.unwrap_or_default(),
+                    depot_code: a.depot,
                     deadline_hours: a.hours,
                     reason: a.reason,
                 })

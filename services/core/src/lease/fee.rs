@@ -7,10 +7,13 @@
 //! on 1 May is 1 day. This is how hire businesses count rental days, and it
 //! makes a full term exactly `due date − start date` days. A unit back late
 //! is charged for every day it was out, at the same rate. Once a lease is
-//! recalled the clock stops at the recall date for every unit still out:
-//! units back after it are charged up to the recall date only, because the
-//! bureau, not the lessee, ended the use. Units still out on the statement
-//! date are charged up to that date (an interim statement).
+//! recalled the clock stops at the recall date: units back by the recall
+//! deadline's date are charged up to the recall date only, because the
+//! bureau, not the lessee, ended the use. A unit kept past that deadline is
+//! charged again for each day from the deadline's date to its return, so a
+//! recall never lets a lessee keep units for nothing. Units still out on the
+//! statement date are charged up to that date the same way (an interim
+//! statement).
 //!
 //! **Amount.** usage = Σ units × days × daily rate; total = usage + damage
 //! charges from the return inspections; balance = total − deposit. A
@@ -82,9 +85,14 @@ pub fn statement(lease: &Lease, today: Day) -> Result<Statement, LeaseError> {
     let too_large = || LeaseError::FeeTooLarge(lease.number.clone());
     let start = Day::today(lease.start);
     let stop = lease.recall.as_ref().map(|r| Day::today(r.at));
-    let end = |d: Day| match stop {
-        Some(s) if s < d => s,
-        _ => d,
+    let deadline = lease.recall.as_ref().map(|r| Day::today(r.deadline));
+    // Days charged for a unit out from the start until `back`.
+    let days_until = |back: Day| match (stop, deadline) {
+        (Some(s), Some(d)) if back > d => {
+            charged_days(start, s.min(back)).saturating_add(back.0 - d.0)
+        }
+        (Some(s), _) => charged_days(start, s.min(back)),
+        _ => charged_days(start, back),
     };
     let rate = |line: u32| {
         lease
@@ -96,7 +104,7 @@ pub fn statement(lease: &Lease, today: Day) -> Result<Statement, LeaseError> {
     };
     let mut charges: Vec<Charge> = Vec::new();
     let mut charge = |line: u32, item: &ItemId, lot: &LotNumber, units: i64, to: Day, out: bool| {
-        let days = charged_days(start, to);
+        let days = days_until(to);
         let r = rate(line);
         let amount = units
             .checked_mul(days)
@@ -127,7 +135,7 @@ pub fn statement(lease: &Lease, today: Day) -> Result<Statement, LeaseError> {
     };
     let mut damage: i64 = 0;
     for ret in &lease.returns {
-        let back = end(Day::today(ret.at));
+        let back = Day::today(ret.at);
         for u in &ret.units {
             let item = lease
                 .lines
@@ -145,7 +153,7 @@ pub fn statement(lease: &Lease, today: Day) -> Result<Statement, LeaseError> {
     for s in &lease.shares {
         let out = s.outstanding();
         if out > 0 {
-            charge(s.line, &s.item, &s.lot_number, out, end(today), true)?;
+            charge(s.line, &s.item, &s.lot_number, out, today, true)?;
         }
     }
     let usage = charges

@@ -163,9 +163,10 @@ impl LeaseShare {
 
     /// Serial numbers still out.
     pub fn serials_out(&self) -> Vec<SerialNumber> {
+        let back: std::collections::HashSet<&SerialNumber> = self.returned_serials.iter().collect();
         self.serials
             .iter()
-            .filter(|s| !self.returned_serials.contains(s))
+            .filter(|s| !back.contains(s))
             .cloned()
             .collect()
     }
@@ -194,8 +195,11 @@ pub struct ReturnedLine {
 pub struct ReturnInspection {
     /// The line.
     pub line: u32,
-    /// Condition found.
+    /// Condition of the units back intact: good or worn.
     pub condition: Condition,
+    /// Condition of the units back damaged: needs repair or unserviceable.
+    #[serde(default)]
+    pub damaged_condition: Option<Condition>,
     /// Damage charged to the lessee, in fen.
     pub damage_fen: i64,
     /// What the inspector saw.
@@ -375,9 +379,10 @@ fn money(field: &str, fen: i64, max: i64, v: &mut Violations) {
 }
 
 impl NewLease {
-    /// Checks every field, reporting all broken ones under `lease.`;
-    /// `today` is the start date the due date must follow.
-    pub fn parse(d: &LeaseDraft, today: Day) -> Result<Self, Violations> {
+    /// Checks every field, reporting all broken ones under `lease.`. Rules
+    /// against today (the due date after the start) are the plan's, so that
+    /// a retry after midnight still finds its first answer.
+    pub fn parse(d: &LeaseDraft) -> Result<Self, Violations> {
         let mut v = Violations::new();
         let depot = v.take("lease.depot_code", DepotCode::parse(d.depot.trim()));
         let name = v.take("lease.lessee.name", text::required(&d.lessee_name, 100));
@@ -389,19 +394,6 @@ impl NewLease {
         let due = fields::date(d.due, "lease.due_date", &mut v);
         if d.due.is_none() {
             v.add("lease.due_date", "is required");
-        }
-        if let Some(due) = due {
-            if due <= today {
-                v.add(
-                    "lease.due_date",
-                    format!("must be after the start date {}", today.date()),
-                );
-            } else if due.0 - today.0 > MAX_TERM_DAYS {
-                v.add(
-                    "lease.due_date",
-                    format!("must be within {MAX_TERM_DAYS} days of the start"),
-                );
-            }
         }
         money("lease.deposit_fen", d.deposit_fen, MAX_MONEY_FEN, &mut v);
         let contract = v.take("lease.contract", text::optional(&d.contract, 64));
@@ -447,21 +439,18 @@ impl NewLease {
                 });
             }
         }
-        // The whole term's fee must be countable in fen.
-        if let Some(due) = due {
-            let days = due.0.saturating_sub(today.0).max(1);
-            let total = lines.iter().try_fold(0i64, |acc, l| {
-                l.quantity
-                    .checked_mul(l.daily_rate_fen)?
-                    .checked_mul(days)?
-                    .checked_add(acc)
-            });
-            if total.is_none_or(|t| t > MAX_MONEY_FEN * 100) {
-                v.add(
-                    "lease.lines",
-                    "the term's fee (units × rate × days) is beyond what can be counted",
-                );
-            }
+        // The longest term's fee must be countable in fen.
+        let total = lines.iter().try_fold(0i64, |acc, l| {
+            l.quantity
+                .checked_mul(l.daily_rate_fen)?
+                .checked_mul(MAX_TERM_DAYS)?
+                .checked_add(acc)
+        });
+        if total.is_none_or(|t| t > MAX_MONEY_FEN * 100) {
+            v.add(
+                "lease.lines",
+                "the fee (units × daily rate × days) is beyond what can be counted",
+            );
         }
         match (depot, name, credit_code, contact, due, contract, note) {
             (
@@ -504,8 +493,11 @@ pub struct ReturnLineDraft {
     pub damaged_quantity: i64,
     /// Serial numbers back damaged.
     pub damaged_serials: Vec<String>,
-    /// Condition number (1 good .. 4 unserviceable).
+    /// Condition number of the intact units (1 good, 2 worn; 0 = good).
     pub condition: i64,
+    /// Condition number of the damaged units (3 needs repair, 4
+    /// unserviceable; 0 = needs repair).
+    pub damaged_condition: i64,
     /// Damage charged, in fen.
     pub damage_fen: i64,
     /// Inspection note.
@@ -584,17 +576,27 @@ pub fn parse_return(lines: &[ReturnLineDraft]) -> Result<Vec<ReturnLine>, Violat
                 "a serial number is back either intact or damaged, not both",
             );
         }
-        let condition = Condition::from_number(l.condition);
+        let condition = match l.condition {
+            0 => Some(Condition::Good),
+            n => {
+                Condition::from_number(n).filter(|c| matches!(c, Condition::Good | Condition::Worn))
+            }
+        };
         if condition.is_none() {
             v.add(
                 format!("{f}.condition"),
-                "is required: good (1), worn (2), needs repair (3) or unserviceable (4)",
+                "of the intact units must be good (1) or worn (2); say how damaged units are in damaged_condition",
             );
         }
-        if damaged > 0 && condition == Some(Condition::Good) {
+        let damaged_condition = match l.damaged_condition {
+            0 => Some(Condition::NeedsRepair),
+            n => Condition::from_number(n)
+                .filter(|c| matches!(c, Condition::NeedsRepair | Condition::Unserviceable)),
+        };
+        if damaged_condition.is_none() {
             v.add(
-                format!("{f}.condition"),
-                "cannot be good when units come back damaged",
+                format!("{f}.damaged_condition"),
+                "must be needs repair (3) or unserviceable (4)",
             );
         }
         money(
@@ -612,7 +614,9 @@ pub fn parse_return(lines: &[ReturnLineDraft]) -> Result<Vec<ReturnLine>, Violat
                 format!("line {n} is listed twice"),
             );
         }
-        if let (Some(line), Some(condition), Some(note)) = (number, condition, note) {
+        if let (Some(line), Some(condition), Some(dc), Some(note)) =
+            (number, condition, damaged_condition, note)
+        {
             out.push(ReturnLine {
                 line,
                 intact,
@@ -622,6 +626,7 @@ pub fn parse_return(lines: &[ReturnLineDraft]) -> Result<Vec<ReturnLine>, Violat
                 inspection: ReturnInspection {
                     line,
                     condition,
+                    damaged_condition: (damaged > 0).then_some(dc),
                     damage_fen: l.damage_fen,
                     note,
                 },

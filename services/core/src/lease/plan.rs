@@ -14,6 +14,8 @@ use crate::stock::issue::{Issue, IssuePurpose, plan_issue};
 use crate::stock::lot::{Day, Lot, SerialNumber};
 use crate::stock::pick::{AssetState, LineState};
 use crate::time::UtcMillis;
+use crate::violation::Violations;
+use std::collections::HashSet;
 
 /// What the store loaded for one line: the item, its lines and assets at
 /// the depot, and the depot's reserve minimum for it.
@@ -50,6 +52,18 @@ pub fn plan_out(
     today: Day,
     new_id: &mut dyn FnMut() -> String,
 ) -> Result<OutPlan, LeaseError> {
+    if new.due <= today {
+        return Err(LeaseError::Invalid(Violations::one(
+            "lease.due_date",
+            format!("must be after the start date {}", today.date()),
+        )));
+    }
+    if new.due.0 - today.0 > super::MAX_TERM_DAYS {
+        return Err(LeaseError::Invalid(Violations::one(
+            "lease.due_date",
+            format!("must be within {} days of the start", super::MAX_TERM_DAYS),
+        )));
+    }
     let mut lease = Lease {
         id: id.to_string(),
         number: number.to_string(),
@@ -158,9 +172,10 @@ fn refuse<T>(msg: String) -> Result<T, LeaseError> {
     Err(LeaseError::NotOut(msg))
 }
 
-/// Plans taking back `lines` of `lease`: each line's units from its lots in
-/// the order they went out (or exactly the serials named), intact ones into
-/// stock and damaged ones into a hold no document owns.
+/// Plans taking back `lines` of `lease`, come back at `now`: each line's
+/// units from its lots in the order they went out (or exactly the serials
+/// named), intact ones into stock and damaged ones into a hold no document
+/// owns.
 pub fn plan_return(
     lease: &Lease,
     lines: &[ReturnLine],
@@ -176,6 +191,13 @@ pub fn plan_return(
             state: lease.state.name(),
             action: "take units back",
         });
+    }
+    let last = lease.returns.last().map_or(lease.start, |r| r.at);
+    if now < last {
+        return Err(LeaseError::Invalid(Violations::one(
+            "occurred_time",
+            "must not be before the lease started or its last return",
+        )));
     }
     let mut next = lease.clone();
     let owner = lease.doc_ref();
@@ -223,6 +245,7 @@ pub fn plan_return(
             (true, r.damaged, &r.damaged_serials),
         ] {
             let mut left = want;
+            let named: HashSet<&SerialNumber> = named.iter().collect();
             for s in next.shares.iter_mut().filter(|s| s.line == r.line) {
                 if left == 0 {
                     break;

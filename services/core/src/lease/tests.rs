@@ -12,33 +12,30 @@ use crate::stock::testing::{NOW, ids, item, line, lot, today};
 const DAY: i64 = 86_400_000;
 
 fn new_lease(quantity: i64, rate: i64, deposit: i64, term: i64) -> NewLease {
-    NewLease::parse(
-        &LeaseDraft {
-            depot: "HB-SY".into(),
-            lessee_name: "十堰市建工集团".into(),
-            credit_code: "91420300MA4F0A2B31".into(),
-            contact: ContactDraft {
-                name: "王工".into(),
-                duty: String::new(),
-                phone: "13800000000".into(),
-            },
-            due: {
-                let d = today().plus(term).date();
-                use chrono::Datelike;
-                Some((d.year(), d.month() as i32, d.day() as i32))
-            },
-            deposit_fen: deposit,
-            recallable: true,
-            lines: vec![LeaseLineDraft {
-                item: "water".into(),
-                quantity,
-                daily_rate_fen: rate,
-                ..Default::default()
-            }],
-            ..Default::default()
+    NewLease::parse(&LeaseDraft {
+        depot: "HB-SY".into(),
+        lessee_name: "十堰市建工集团".into(),
+        credit_code: "91420300MA4F0A2B31".into(),
+        contact: ContactDraft {
+            name: "王工".into(),
+            duty: String::new(),
+            phone: "13800000000".into(),
         },
-        today(),
-    )
+        due: {
+            let d = today().plus(term).date();
+            use chrono::Datelike;
+            Some((d.year(), d.month() as i32, d.day() as i32))
+        },
+        deposit_fen: deposit,
+        recallable: true,
+        lines: vec![LeaseLineDraft {
+            item: "water".into(),
+            quantity,
+            daily_rate_fen: rate,
+            ..Default::default()
+        }],
+        ..Default::default()
+    })
     .unwrap_or_else(|v| panic!("{v}"))
 }
 
@@ -79,11 +76,8 @@ fn back(l: &Lease, days: i64, intact: i64, damaged: i64, damage_fen: i64) -> Lea
         damaged_serials: vec![],
         inspection: ReturnInspection {
             line: 1,
-            condition: if damaged > 0 {
-                Condition::NeedsRepair
-            } else {
-                Condition::Good
-            },
+            condition: Condition::Good,
+            damaged_condition: (damaged > 0).then_some(Condition::NeedsRepair),
             damage_fen,
             note: String::new(),
         },
@@ -133,13 +127,19 @@ fn fee_table_in_exact_fen() {
         balance_on(&back(&l, 0, 10, 0, 0), 30),
         (5_000, 5_000, -15_000)
     );
-    // Recalled on day 5, back on day 7: fees stop at the recall date.
+    // Recalled on day 5 with a day to bring them back, back on day 6: fees
+    // stop at the recall date.
     let r = recall(&l, NOW + 6 * DAY, "防汛", "dispatcher", NOW + 5 * DAY).unwrap();
-    let s = statement(&back(&r, 7, 10, 0, 0), today().plus(30)).unwrap();
+    let s = statement(&back(&r, 6, 10, 0, 0), today().plus(30)).unwrap();
     assert_eq!((s.usage_fen, s.balance_fen), (25_000, 5_000));
     assert_eq!(s.fees_stop, Some(today().plus(5)));
-    // Recalled and still out: the interim statement stops at the recall too.
-    assert_eq!(balance_on(&r, 9).0, 25_000);
+    // Recalled and still out, before the deadline's date: stopped at the recall.
+    assert_eq!(balance_on(&r, 6).0, 25_000);
+    // Kept past the deadline (day 6): charged again from it. Back on day 9:
+    // 5 days to the recall plus 3 past the deadline.
+    let late = statement(&back(&r, 9, 10, 0, 0), today().plus(30)).unwrap();
+    assert_eq!(late.usage_fen, 10 * (5 + 3) * 500);
+    assert_eq!(balance_on(&r, 9).0, 10 * (5 + 3) * 500);
     // Partial: 4 back on day 3, 6 on day 10.
     let part = back(&l, 3, 4, 0, 0);
     assert_eq!(part.state, LeaseState::Open);
@@ -173,7 +173,8 @@ fn a_return_brings_damaged_units_into_a_free_hold_and_never_more_than_is_out() {
         damaged_serials: vec![],
         inspection: ReturnInspection {
             line: 1,
-            condition: Condition::NeedsRepair,
+            condition: Condition::Good,
+            damaged_condition: Some(Condition::NeedsRepair),
             damage_fen: 100,
             note: String::new(),
         },
@@ -293,21 +294,18 @@ fn a_recall_needs_an_open_recallable_lease_once() {
 
 #[test]
 fn lease_fields_are_checked_together() {
-    let v = NewLease::parse(
-        &LeaseDraft {
-            depot: "HB-SY".into(),
-            credit_code: "91420300MA4F0A2B3D".into(),
-            deposit_fen: -1,
-            lines: vec![LeaseLineDraft {
-                item: "water".into(),
-                quantity: 1,
-                daily_rate_fen: 0,
-                ..Default::default()
-            }],
+    let v = NewLease::parse(&LeaseDraft {
+        depot: "HB-SY".into(),
+        credit_code: "91420300MA4F0A2B3D".into(),
+        deposit_fen: -1,
+        lines: vec![LeaseLineDraft {
+            item: "water".into(),
+            quantity: 1,
+            daily_rate_fen: 0,
             ..Default::default()
-        },
-        today(),
-    )
+        }],
+        ..Default::default()
+    })
     .unwrap_err();
     let fields: Vec<&str> = v.as_slice().iter().map(|f| f.field.as_str()).collect();
     for f in [
@@ -319,4 +317,79 @@ fn lease_fields_are_checked_together() {
     ] {
         assert!(fields.contains(&f), "{f} not in {fields:?}");
     }
+}
+
+#[test]
+fn the_due_date_is_judged_against_the_day_the_units_leave_and_returns_keep_their_order() {
+    let mut it = item(1, 0);
+    it.leasable = true;
+    let lines = [line("a", None, 100)];
+    let worlds = [LineWorld {
+        item: &it,
+        lines: &lines,
+        assets: &[],
+        minimum: 0,
+    }];
+    let today_due = new_lease(1, 100, 0, 0);
+    let err = plan_out(&today_due, &worlds, "L", "N", "k", NOW, today(), &mut ids()).unwrap_err();
+    assert!(matches!(&err, LeaseError::Invalid(v) if v.as_slice()[0].field == "lease.due_date"));
+    // A return dated before the last one is refused.
+    let l = back(&leased(10, 500, 0), 3, 2, 0, 0);
+    let one = [ReturnLine {
+        line: 1,
+        intact: 1,
+        serials: vec![],
+        damaged: 0,
+        damaged_serials: vec![],
+        inspection: ReturnInspection {
+            line: 1,
+            condition: Condition::Good,
+            damaged_condition: None,
+            damage_fen: 0,
+            note: String::new(),
+        },
+    }];
+    let err = plan_return(
+        &l,
+        &one,
+        &|_| Tracking::Lot,
+        &[lot("a", None)],
+        "k",
+        NOW + DAY,
+        &mut ids(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, LeaseError::Invalid(_)), "{err:?}");
+}
+
+#[test]
+fn intact_units_are_good_or_worn_and_damaged_ones_need_repair_or_are_unserviceable() {
+    let draft = |condition, damaged_condition| ReturnLineDraft {
+        line: 1,
+        quantity: 2,
+        damaged_quantity: 1,
+        condition,
+        damaged_condition,
+        ..Default::default()
+    };
+    let ok = parse_return(&[draft(2, 4)]).unwrap();
+    assert_eq!(ok[0].inspection.condition, Condition::Worn);
+    assert_eq!(
+        ok[0].inspection.damaged_condition,
+        Some(Condition::Unserviceable)
+    );
+    let defaults = parse_return(&[draft(0, 0)]).unwrap();
+    assert_eq!(
+        (
+            defaults[0].inspection.condition,
+            defaults[0].inspection.damaged_condition
+        ),
+        (Condition::Good, Some(Condition::NeedsRepair))
+    );
+    let v = parse_return(&[draft(4, 1)]).unwrap_err();
+    let fields: Vec<&str> = v.as_slice().iter().map(|f| f.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        vec!["lines[0].condition", "lines[0].damaged_condition"]
+    );
 }

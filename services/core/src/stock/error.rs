@@ -179,6 +179,20 @@ pub enum StockError {
         /// Held now.
         held: i64,
     },
+    /// A count found more units of a lot than the books hold while some of
+    /// the lot is out on lease: they may be leased units back without their
+    /// return, which the lease must take first.
+    #[error(
+        "the count found {found} more unit(s) of lot {lot} than the books hold, while {on_lease} are out on lease; if these are leased units back, take them back on their lease first, then approve"
+    )]
+    FoundWhileOnLease {
+        /// Lot number.
+        lot: String,
+        /// Units found.
+        found: i64,
+        /// Units on lease.
+        on_lease: i64,
+    },
     /// The units belong to documents that hold them; only their own
     /// decisions release them.
     #[error(
@@ -317,6 +331,7 @@ impl Failure for StockError {
             StockError::CountInProgress(_) => pre("COUNT_IN_PROGRESS"),
             StockError::CountIncomplete(_) => pre("COUNT_INCOMPLETE"),
             StockError::VarianceConflict { .. } => pre("VARIANCE_CONFLICT"),
+            StockError::FoundWhileOnLease { .. } => pre("UNITS_ON_LEASE"),
             StockError::HeldByDocument {
                 free_held,
                 requested,

@@ -79,12 +79,13 @@ impl Store {
         self.run(meta, &CreateLease { new }).await
     }
 
-    /// Takes units back after their inspection.
+    /// Takes units back after their inspection; they came back at `at`.
     pub async fn return_lease(
         &self,
         meta: &WriteMeta,
         id: &str,
         lines: Vec<ReturnLine>,
+        at: UtcMillis,
         etag: Option<Etag>,
     ) -> Result<Written<Lease>, Fail> {
         self.run(
@@ -92,6 +93,7 @@ impl Store {
             &ReturnOp {
                 id: id.to_string(),
                 lines,
+                at,
                 etag,
             },
         )
@@ -276,6 +278,9 @@ impl Op for CreateLease {
                 .into(),
             );
         }
+        // The year's number row first, then the stock lines: every create
+        // takes its locks in the same order.
+        let number = next_number(tx, meta.now).await?;
         let mut loaded = Vec::with_capacity(n.lines.len());
         for line in &n.lines {
             let (d, i) = (n.depot.as_str(), line.item.as_str());
@@ -310,7 +315,6 @@ impl Op for CreateLease {
             })
             .collect();
         let id = new_id();
-        let number = next_number(tx, meta.now).await?;
         let plan = plan_out(
             n,
             &worlds,
@@ -345,6 +349,7 @@ impl Op for CreateLease {
 struct ReturnOp {
     id: String,
     lines: Vec<ReturnLine>,
+    at: UtcMillis,
     etag: Option<Etag>,
 }
 
@@ -384,25 +389,34 @@ impl Op for ReturnOp {
             &tracking,
             &lots,
             &meta.actor.subject,
-            meta.now,
+            self.at,
             &mut new_id,
         )
         .map_err(OpError::Rule)?;
         let near = items.first().map(|(_, i)| i.near_expiry_days).unwrap_or(0);
         let posted = post(tx, meta, plan.entries, near).await?;
         save_lease(tx, &l, &plan.lease).await?;
-        // The inspection's condition is each returned asset's condition now.
+        // The inspection's conditions are the returned assets' conditions now.
         for r in &self.lines {
             let item = l
                 .lines
                 .iter()
                 .find(|x| x.number == r.line)
                 .map(|x| x.item.to_string());
-            for s in r.serials.iter().chain(&r.damaged_serials) {
+            let damaged = r
+                .inspection
+                .damaged_condition
+                .unwrap_or(r.inspection.condition);
+            let each = r
+                .serials
+                .iter()
+                .map(|s| (s, r.inspection.condition))
+                .chain(r.damaged_serials.iter().map(|s| (s, damaged)));
+            for (s, condition) in each {
                 sqlx::query(
                     "UPDATE assets SET condition = $1 WHERE item_id = $2 AND serial_number = $3",
                 )
-                .bind(r.inspection.condition.number())
+                .bind(condition.number())
                 .bind(item.as_deref().unwrap_or_default())
                 .bind(s.as_str())
                 .execute(&mut *tx)
@@ -497,6 +511,18 @@ impl Op for RecallAll {
             match recall(&l, deadline, &self.reason, &meta.actor.subject, meta.now) {
                 Ok(next) => {
                     save_lease(tx, &l, &next).await?;
+                    // Each lease's own event, under its depot, so that the
+                    // keepers who must chase the lessee see it.
+                    crate::events::append(
+                        tx,
+                        meta,
+                        &audit(
+                            &next,
+                            json!({"recalled": {"number": next.number, "deadline_hours": self.hours,
+                                "reason": self.reason, "subtree": self.depot.as_str()}}),
+                        ),
+                    )
+                    .await?;
                     out.leases.push(next);
                 }
                 Err(_) => out.skipped.push(l.number.clone()),

@@ -587,6 +587,7 @@ async fn lines_now(
         "SELECT {LOT_COLUMNS}, CAST(COALESCE(l.on_hand, 0) AS BIGINT) AS on_hand, \
          CAST(COALESCE(l.reserved, 0) AS BIGINT) AS reserved, CAST(COALESCE(l.held, 0) AS BIGINT) AS held, \
          CAST(COALESCE(l.doc_held, 0) AS BIGINT) AS doc_held, \
+         CAST(COALESCE(l.on_lease, 0) AS BIGINT) AS on_lease, \
          CAST(COALESCE(l.owning_tier, d.owning_tier) AS BIGINT) AS line_owner \
          FROM lots t JOIN depots d ON d.code = "
     ));
@@ -604,7 +605,7 @@ async fn lines_now(
                 reserved: r.try_get("reserved")?,
                 held: r.try_get("held")?,
                 doc_held: r.try_get("doc_held")?,
-                on_lease: 0,
+                on_lease: r.try_get("on_lease")?,
             },
             // A lot the depot never held (found by the count) is the depot's.
             owner: reserve_core::tier::Tier::from_number(r.try_get("line_owner")?).ok_or_else(

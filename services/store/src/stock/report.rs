@@ -100,7 +100,7 @@ impl Store {
              FROM stock_lines l JOIN depots d ON d.code = l.depot_code JOIN lots t ON t.id = l.lot_id \
              JOIN items i ON i.id = l.item_id \
              LEFT JOIN (SELECT sh.depot_code, sh.lot_id, SUM(sh.quantity - sh.returned) AS q FROM lease_shares sh \
-                        JOIN leases le ON le.id = sh.lease_id WHERE le.state = 1 AND le.recallable = 1 \
+                        JOIN leases le ON le.id = sh.lease_id WHERE le.state = 1 AND le.recallable = 1 AND le.recalled_at IS NULL \
                         GROUP BY sh.depot_code, sh.lot_id) rc ON rc.depot_code = l.depot_code AND rc.lot_id = l.lot_id \
              WHERE ",
             sum("l.on_hand", "on_hand"),

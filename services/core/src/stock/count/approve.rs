@@ -89,6 +89,13 @@ pub(super) fn approve(
                 posts.push((Delta::on_hand(found.len() as i64), found));
             }
         } else if let Some(v) = line.variance().filter(|v| *v != 0) {
+            if v > 0 && balance.on_lease > 0 {
+                return Err(StockError::FoundWhileOnLease {
+                    lot: line.lot_number.as_str().to_string(),
+                    found: v,
+                    on_lease: balance.on_lease,
+                });
+            }
             // Missing units are free ones first, then ones held by no
             // document (the damaged corner); a document's units are present.
             let delta = if v < 0 {
