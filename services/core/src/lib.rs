@@ -13,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod incident;
 pub mod item;
+pub mod maintenance;
 pub mod norm;
 pub mod request;
 pub mod sourcing;

@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 
 pub mod allocation;
 pub mod enterprise;
+pub mod maintenance;
 pub mod scope;
 pub mod stock;
 
