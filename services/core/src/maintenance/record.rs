@@ -222,6 +222,21 @@ pub fn sets_next_due(
     })
 }
 
+/// A unit's (last upkeep, next due) after a record of `day` setting `next`
+/// (`None`: leave it): a record older than the last one changes nothing,
+/// so a late entry of past work never moves the dates back.
+pub fn unit_after(
+    last: Option<Day>,
+    due: Option<Day>,
+    day: Day,
+    next: Option<Day>,
+) -> (Option<Day>, Option<Day>) {
+    match last {
+        Some(l) if l.0 > day.0 => (last, due),
+        _ => (Some(day), next.or(due)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,6 +268,20 @@ mod tests {
             Some(d(2027, 2, 5))
         );
         assert_eq!(sets_next_due(None, UpkeepResult::Pass, day, None), None);
+    }
+
+    #[test]
+    fn an_older_record_than_the_last_leaves_the_dates_alone() {
+        let (a, b) = (d(2026, 11, 1), d(2026, 11, 20));
+        assert_eq!(
+            unit_after(Some(b), Some(d(2026, 12, 20)), a, Some(d(2026, 12, 1))),
+            (Some(b), Some(d(2026, 12, 20)))
+        );
+        assert_eq!(
+            unit_after(Some(a), Some(d(2026, 12, 1)), b, None),
+            (Some(b), Some(d(2026, 12, 1)))
+        );
+        assert_eq!(unit_after(None, None, a, Some(b)), (Some(a), Some(b)));
     }
 
     #[test]
