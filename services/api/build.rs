@@ -4,7 +4,7 @@
 use prost::Message;
 use std::path::PathBuf;
 
-const PROTOS: [&str; 10] = [
+const PROTOS: [&str; 11] = [
     "reserve/v1/common.proto",
     "reserve/v1/network.proto",
     "reserve/v1/catalog.proto",
@@ -15,6 +15,7 @@ const PROTOS: [&str; 10] = [
     "reserve/v1/enterprise.proto",
     "reserve/v1/sourcing.proto",
     "reserve/v1/events.proto",
+    "reserve/v1/maintenance.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

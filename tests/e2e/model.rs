@@ -71,6 +71,10 @@ impl Status {
             pb::AssetStatus::InTransit => Status::InTransit,
             pb::AssetStatus::Reserved => Status::Reserved,
             pb::AssetStatus::Unspecified => panic!("asset without a status"),
+            // The model never repairs or leases, so it never sees these.
+            pb::AssetStatus::UnderRepair | pb::AssetStatus::OnLease => {
+                panic!("the model sent no asset for repair or on lease")
+            }
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod enterprise;
 pub mod error;
 pub mod events;
 pub mod incident;
+pub mod maintenance;
 pub mod network;
 pub mod sourcing;
 pub mod stock;

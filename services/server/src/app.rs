@@ -10,6 +10,7 @@ use reserve_api::context::Ctx;
 use reserve_api::enterprise::EnterpriseApi;
 use reserve_api::events::{EventApi, EventHub};
 use reserve_api::incident::IncidentApi;
+use reserve_api::maintenance::MaintenanceApi;
 use reserve_api::network::NetworkApi;
 use reserve_api::pb::reserve::v1::allocation_service_server::AllocationServiceServer;
 use reserve_api::pb::reserve::v1::audit_service_server::AuditServiceServer;
@@ -17,6 +18,7 @@ use reserve_api::pb::reserve::v1::catalog_service_server::CatalogServiceServer;
 use reserve_api::pb::reserve::v1::enterprise_reserve_service_server::EnterpriseReserveServiceServer;
 use reserve_api::pb::reserve::v1::event_service_server::EventServiceServer;
 use reserve_api::pb::reserve::v1::incident_service_server::IncidentServiceServer;
+use reserve_api::pb::reserve::v1::maintenance_service_server::MaintenanceServiceServer;
 use reserve_api::pb::reserve::v1::network_service_server::NetworkServiceServer;
 use reserve_api::pb::reserve::v1::sourcing_service_server::SourcingServiceServer;
 use reserve_api::pb::reserve::v1::stock_service_server::StockServiceServer;
@@ -35,7 +37,7 @@ use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 /// The fully qualified names of the reserve services, as health reports them.
-pub const SERVICE_NAMES: [&str; 9] = [
+pub const SERVICE_NAMES: [&str; 10] = [
     "reserve.v1.NetworkService",
     "reserve.v1.CatalogService",
     "reserve.v1.AuditService",
@@ -45,6 +47,7 @@ pub const SERVICE_NAMES: [&str; 9] = [
     "reserve.v1.EnterpriseReserveService",
     "reserve.v1.SourcingService",
     "reserve.v1.EventService",
+    "reserve.v1.MaintenanceService",
 ];
 
 /// Aborts a background task when the server that spawned it ends.
@@ -72,6 +75,8 @@ pub struct App {
     pub drain_timeout: Duration,
     /// Sourcing estimates and the relief kit.
     pub sourcing: reserve_api::sourcing::SourcingConfig,
+    /// Maintenance settings (when a repair is overdue).
+    pub maintenance: reserve_api::maintenance::MaintenanceConfig,
 }
 
 async fn set_all(reporter: &HealthReporter, status: ServingStatus) {
@@ -210,6 +215,10 @@ where
         ))
         .add_service(SourcingServiceServer::with_interceptor(
             SourcingApi::new(ctx.clone(), app.sourcing.clone()),
+            check.clone(),
+        ))
+        .add_service(MaintenanceServiceServer::with_interceptor(
+            MaintenanceApi::new(ctx.clone(), app.maintenance),
             check.clone(),
         ))
         .add_service(EventServiceServer::with_interceptor(

@@ -54,6 +54,7 @@ pub(super) async fn roll_up(
             expired: r.expired,
             in_transit: r.in_transit,
             on_lease: 0,
+            upkeep_overdue: r.upkeep_overdue,
         };
         total.on_hand = total.on_hand.saturating_add(states.on_hand);
         total.available = total.available.saturating_add(states.available);
@@ -62,6 +63,7 @@ pub(super) async fn roll_up(
         total.near_expiry = total.near_expiry.saturating_add(states.near_expiry);
         total.expired = total.expired.saturating_add(states.expired);
         total.in_transit = total.in_transit.saturating_add(states.in_transit);
+        total.upkeep_overdue = total.upkeep_overdue.saturating_add(states.upkeep_overdue);
         if let Some(t) = r.tier {
             tiers.push(pb::TierRollUp {
                 tier: tier(t),
@@ -148,6 +150,7 @@ pub(super) async fn shortfalls(
                 below_minimum: s.shortfall.below_minimum,
                 short_of_minimum: s.shortfall.short_of_minimum,
                 short_of_target: s.shortfall.short_of_target,
+                upkeep_overdue: s.upkeep_overdue,
             })
             .collect(),
         next_page_token: page.next_token,
