@@ -11,6 +11,7 @@ mod catalog;
 mod cli;
 mod defects;
 mod events;
+mod maintenance;
 mod model;
 mod network;
 mod race;
