@@ -43,6 +43,9 @@ proto_enum! {
     AllocationState => "ALLOCATION_STATE_",
     ReserveKind => "RESERVE_KIND_",
     EventKind => "EVENT_KIND_",
+    UpkeepKind => "UPKEEP_KIND_",
+    UpkeepResult => "UPKEEP_RESULT_",
+    RepairStatus => "REPAIR_STATUS_",
 }
 
 /// The short name of a wire value as people read and type it
@@ -314,6 +317,38 @@ choice! {
         AlertExpiringAgreement => AlertExpiringAgreement,
         /// Anything else: depots, items, norms, incidents.
         Other => Other,
+    }
+}
+
+choice! {
+    /// The work an upkeep record or plan is about.
+    UpkeepKindArg => UpkeepKind {
+        /// Airing (晾晒).
+        Airing => Airing,
+        /// Restacking (翻垛).
+        Restacking => Restacking,
+        /// A test run (试机).
+        TestRun => TestRun,
+        /// Charging batteries.
+        BatteryCharge => BatteryCharge,
+        /// An inspection.
+        Inspection => Inspection,
+        /// A quality test.
+        QualityTest => QualityTest,
+        /// A repair done on the spot.
+        Repair => Repair,
+    }
+}
+
+choice! {
+    /// What an upkeep record found.
+    UpkeepResultArg => UpkeepResult {
+        /// Fit for use.
+        Pass => Pass,
+        /// Failed; still owed.
+        Fail => Fail,
+        /// Needs a repair.
+        NeedsRepair => NeedsRepair,
     }
 }
 

@@ -6,6 +6,7 @@ pub mod choices;
 pub mod depots;
 pub mod incidents;
 pub mod items;
+pub mod maintenance;
 pub mod norms;
 pub mod orders;
 pub mod propose;
