@@ -12,6 +12,7 @@ use reserve_core::audit::AuditRecord;
 use reserve_core::authz::maintenance::maintainer;
 use reserve_core::depot::{DepotCode, DepotPath};
 use reserve_core::item::{ItemId, Tracking};
+use reserve_core::maintenance::due::next_due;
 use reserve_core::maintenance::record::{NewRecord, Record, sets_next_due, unit_after};
 use reserve_core::maintenance::{Condition, UpkeepKind, UpkeepResult};
 use reserve_core::request::PageSize;
@@ -28,7 +29,8 @@ use sqlx::{AnyConnection, FromRow};
 pub struct RecordPosted {
     /// The record.
     pub record: Record,
-    /// When the unit is next due now (`None`: no schedule, no date).
+    /// When the unit is next due now, as the due list has it (`None`: no
+    /// schedule covers it).
     pub unit_next_due: Option<Day>,
 }
 
@@ -287,7 +289,29 @@ impl Op for RecordOp {
             recorded_by: meta.actor.subject.clone(),
             recorded_at: meta.now,
         };
-        let unit_next_due = append(tx, &record, meta.now).await?;
+        let stored = append(tx, &record, meta.now).await?;
+        // What the due list will say: the stored date, or for a unit never
+        // given one, one interval after it entered the books.
+        let entered =
+            match &n.serial {
+                Some(s) => load_asset_upkeep(tx, &n.item, s)
+                    .await?
+                    .map(|a| a.entered_at),
+                None => sqlx::query_as::<_, (Option<i64>,)>(
+                    "SELECT MIN(t.created_at) FROM stock_lines l JOIN lots t ON t.id = l.lot_id \
+                     WHERE l.depot_code = $1 AND l.item_id = $2 AND l.on_hand > 0",
+                )
+                .bind(n.depot.as_str())
+                .bind(n.item.as_str())
+                .fetch_one(&mut *tx)
+                .await?
+                .0,
+            };
+        let unit_next_due = next_due(
+            stored,
+            schedule.as_ref(),
+            Day::today(entered.unwrap_or(meta.now)),
+        );
         let audit = AuditRecord {
             resource: format!("upkeepRecords/{}", record.id),
             depot: record.depot.clone(),
