@@ -4,7 +4,7 @@
 use prost::Message;
 use std::path::PathBuf;
 
-const PROTOS: [&str; 11] = [
+const PROTOS: [&str; 12] = [
     "reserve/v1/common.proto",
     "reserve/v1/network.proto",
     "reserve/v1/catalog.proto",
@@ -16,6 +16,7 @@ const PROTOS: [&str; 11] = [
     "reserve/v1/sourcing.proto",
     "reserve/v1/events.proto",
     "reserve/v1/lease.proto",
+    "reserve/v1/maintenance.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -28,17 +28,19 @@ const README: &str = include_str!("../../README.md");
 /// (The sourcing section's second block, `reservectl watch` in a second
 /// terminal, runs until Ctrl-C; `a_watch_follows_an_order_as_it_moves`
 /// covers it.)
-const SECTIONS: [&str; 5] = [
+const SECTIONS: [&str; 6] = [
     "## A walk-through with `reservectl`",
     "### Stock: a depot keeper's day",
     "### Allocation: a flood order from need to receipt",
     "### Sourcing, readiness and a live watch",
+    "### Maintenance: a generator's monthly test run and a pump's repair",
     "### Leasing: tents to a company, and an emergency recall",
 ];
 /// Where the sections above are in `SECTIONS`.
 const ALLOCATION: usize = 2;
 const SOURCING: usize = 3;
-const LEASING: usize = 4;
+const MAINTENANCE: usize = 4;
+const LEASING: usize = 5;
 
 /// The shell blocks of the README sections, with continuation lines joined,
 /// comments and the `alias` line removed: one command per entry, in words,
@@ -422,6 +424,12 @@ async fn the_readme_keeper_walk_through_runs_as_written_against_a_real_server() 
                         a_read = true;
                         only_pending(&answer["adjustments"], "APPROVAL_STATUS_PENDING")
                     }
+                    "REPAIR_ID" => {
+                        a_read = true;
+                        let open = answer["repairs"].as_array().expect("a list of repairs");
+                        assert_eq!(open.len(), 1, "one open repair: {answer}");
+                        text(&open[0]["id"]).to_string()
+                    }
                     "APPLICATION_ID" => {
                         a_read = true;
                         only_pending(&answer["applications"], "APPROVAL_STATUS_PENDING")
@@ -463,6 +471,7 @@ async fn the_readme_keeper_walk_through_runs_as_written_against_a_real_server() 
             }
             SOURCING => check_sourcing_step(&cli, &token, &args, &ran, &mut fx).await,
             LEASING => check_lease_step(&cli, &token, &args, &ran).await,
+            MAINTENANCE => check_maintenance_step(&args, &ran),
             _ => check_step(&cli, &token, &ids, &args, &ran).await,
         }
     }
@@ -491,6 +500,10 @@ async fn the_readme_keeper_walk_through_runs_as_written_against_a_real_server() 
         "leases recall-all",
         "leases return",
         "leases statement",
+        "upkeep plan",
+        "upkeep record",
+        "repairs start",
+        "repairs finish",
     ] {
         assert!(
             seen.iter().any(|s| s.contains(must)),
@@ -498,6 +511,41 @@ async fn the_readme_keeper_walk_through_runs_as_written_against_a_real_server() 
         );
     }
     app.assert_ledger_consistent().await;
+}
+
+/// What a keeper notices in the maintenance walk-through: the plan as set,
+/// the due dates a month after receipt (the test clock stands at
+/// 2026-11-28), the next due date each record sets, the repair and its cost.
+fn check_maintenance_step(args: &[String], ran: &Ran) {
+    let cmd = args.join(" ");
+    let out = &ran.stdout;
+    let has = |s: &str| assert!(out.contains(s), "{cmd} should show {s:?}:\n{out}");
+    if cmd.starts_with("upkeep plan") {
+        has("test-run of generator-5kw every 1 month(s) at HB-SY and below");
+    } else if cmd.starts_with("upkeep due --within-days") {
+        for serial in ["G5-0001", "G5-0002"] {
+            assert!(
+                ran.has_row(&["2026-12-28", "HB-SY-ZS-04", serial, "test-run", "due"]),
+                "{serial} is due on 2026-12-28:\n{out}"
+            );
+        }
+        has("2 unit(s) as of 2026-11-28");
+    } else if cmd.starts_with("upkeep record") {
+        // Passed: one month on; needs repair: left where it was.
+        has("on 2026-11-28");
+        has("next due 2026-12-28");
+    } else if cmd.starts_with("repairs start") {
+        has("pump-drainage PD-0001 open, 叶轮磨损，出水量不足");
+    } else if cmd.starts_with("repairs list") {
+        assert!(ran.has_row(&["PD-0001", "open"]), "{out}");
+    } else if cmd.starts_with("repairs finish") {
+        has("PD-0001 repaired");
+        has("cost ¥420.00");
+        // The pump's catalogue interval is 90 days.
+        has("next due 2027-02-26");
+    } else if cmd.starts_with("upkeep due --overdue") {
+        has("0 unit(s) as of 2026-11-28");
+    }
 }
 
 /// The claims of a token `reservectl token` printed.

@@ -915,3 +915,24 @@ async fn a_count_cannot_take_in_units_that_may_be_leased_ones_back_without_their
     assert_eq!(figures(&app, ZS1, TENT).await, (20, 0, 0, 20));
     app.assert_ledger_consistent().await;
 }
+
+#[tokio::test]
+async fn equipment_overdue_for_upkeep_is_not_lent_out() {
+    let app = TestApp::with_demo().await;
+    receive(&app, ZS1, TOWER, "LT-1", 1, &["LT-A"]).await;
+    // Lighting towers are due for upkeep every 30 days from receipt.
+    app.clock.advance_days(31);
+    let err = keeper(&app, ZS1)
+        .create_lease(lease_req(
+            ZS1,
+            vec![line(TOWER, 0, &["LT-A"], 12_000)],
+            40,
+            0,
+            true,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&err).as_deref(), Some("UPKEEP_OVERDUE"), "{err:?}");
+    assert_eq!(figures(&app, ZS1, TOWER).await, (1, 0, 0, 1));
+    app.assert_ledger_consistent().await;
+}

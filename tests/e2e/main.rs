@@ -12,6 +12,7 @@ mod cli;
 mod defects;
 mod events;
 mod lease;
+mod maintenance;
 mod model;
 mod network;
 mod race;

@@ -10,6 +10,7 @@ use reserve_api::pb::reserve::v1::allocation_service_client::AllocationServiceCl
 use reserve_api::pb::reserve::v1::audit_service_client::AuditServiceClient;
 use reserve_api::pb::reserve::v1::catalog_service_client::CatalogServiceClient;
 use reserve_api::pb::reserve::v1::incident_service_client::IncidentServiceClient;
+use reserve_api::pb::reserve::v1::maintenance_service_client::MaintenanceServiceClient;
 use reserve_api::pb::reserve::v1::network_service_client::NetworkServiceClient;
 use reserve_api::pb::reserve::v1::stock_service_client::StockServiceClient;
 use reserve_core::authz::Role;
@@ -186,6 +187,7 @@ impl TestApp {
             health_interval,
             drain_timeout: Duration::from_secs(2),
             sourcing: Default::default(),
+            maintenance: Default::default(),
         };
         let handle = tokio::spawn(reserve_server::serve(app, listener, async move {
             let _ = rx.await;
@@ -274,6 +276,11 @@ impl TestApp {
         AllocationServiceClient::new(self.authed(Some(token)))
     }
 
+    /// Maintenance client with a token.
+    pub fn maintenance(&self, token: &str) -> MaintenanceServiceClient<Authed> {
+        MaintenanceServiceClient::new(self.authed(Some(token)))
+    }
+
     /// Incident client with a token.
     pub fn incident(&self, token: &str) -> IncidentServiceClient<Authed> {
         IncidentServiceClient::new(self.authed(Some(token)))
@@ -303,6 +310,7 @@ impl TestApp {
             health_interval: Duration::from_secs(3600),
             drain_timeout: Duration::from_secs(2),
             sourcing: Default::default(),
+            maintenance: Default::default(),
         };
         let handle = tokio::spawn(reserve_server::serve(app, listener, async move {
             let _ = rx.await;

@@ -13,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod incident;
 pub mod lease;
+pub mod maintenance;
 pub mod network;
 pub mod sourcing;
 pub mod stock;

@@ -297,6 +297,7 @@ pub(crate) async fn serve(store: &Store) -> anyhow::Result<Served> {
         health_interval: Duration::from_secs(5),
         drain_timeout: Duration::from_secs(5),
         sourcing: Default::default(),
+        maintenance: Default::default(),
     };
     let server = tokio::spawn(reserve_server::serve(app, listener, async move {
         let _ = stopped.await;

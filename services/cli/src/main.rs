@@ -9,9 +9,20 @@ mod when;
 use base64::Engine;
 use clap::{CommandFactory, Parser, Subcommand};
 use commands::{
-    agreements::AgreementsCmd, audit::AuditCmd, depots::DepotsCmd, incidents::IncidentsCmd,
-    items::ItemsCmd, leases::LeasesCmd, norms::NormsCmd, orders::OrdersCmd, propose::ProposeArgs,
-    readiness::ReadinessArgs, stock::StockCmd, token::TokenArgs, watch::WatchArgs,
+    agreements::AgreementsCmd,
+    audit::AuditCmd,
+    depots::DepotsCmd,
+    incidents::IncidentsCmd,
+    items::ItemsCmd,
+    leases::LeasesCmd,
+    maintenance::{RepairsCmd, UpkeepCmd},
+    norms::NormsCmd,
+    orders::OrdersCmd,
+    propose::ProposeArgs,
+    readiness::ReadinessArgs,
+    stock::StockCmd,
+    token::TokenArgs,
+    watch::WatchArgs,
 };
 use conn::ConnArgs;
 use output::Format;
@@ -73,6 +84,12 @@ enum Cmd {
     /// Follow what happens, live: stock movements, document transitions and
     /// alerts, one line each, until Ctrl-C.
     Watch(WatchArgs),
+    /// Upkeep: plans, records, and what is due.
+    #[command(subcommand)]
+    Upkeep(UpkeepCmd),
+    /// Repairs: send equipment for repair and end the repair.
+    #[command(subcommand)]
+    Repairs(RepairsCmd),
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCmd),
@@ -151,6 +168,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             commands::readiness::run(a, cli.conn.connect().await?, cli.output).await
         }
         Cmd::Watch(a) => commands::watch::run(a, cli.conn.connect().await?, cli.output).await,
+        Cmd::Upkeep(c) => {
+            let scope = token_scope(&cli.conn);
+            commands::maintenance::upkeep(
+                c,
+                cli.conn.connect().await?,
+                cli.output,
+                scope,
+                cli.request_id,
+            )
+            .await
+        }
+        Cmd::Repairs(c) => {
+            let scope = token_scope(&cli.conn);
+            commands::maintenance::repairs(
+                c,
+                cli.conn.connect().await?,
+                cli.output,
+                scope,
+                cli.request_id,
+            )
+            .await
+        }
         Cmd::Stock(c) => {
             let scope = token_scope(&cli.conn);
             commands::stock::run(
@@ -181,6 +220,7 @@ async fn main() -> ExitCode {
         Cmd::Readiness(_) => commands::readiness::flag_of,
         Cmd::Leases(_) => commands::leases::flag_of,
         Cmd::Watch(_) => commands::watch::flag_of,
+        Cmd::Upkeep(_) | Cmd::Repairs(_) => commands::maintenance::flag_of,
         _ => output::no_flags,
     };
     match run(cli).await {

@@ -14,6 +14,7 @@ pub mod events;
 pub mod incident;
 pub mod item;
 pub mod lease;
+pub mod maintenance;
 pub mod norm;
 pub mod request;
 pub mod sourcing;

@@ -11,6 +11,7 @@ use reserve_api::enterprise::EnterpriseApi;
 use reserve_api::events::{EventApi, EventHub};
 use reserve_api::incident::IncidentApi;
 use reserve_api::lease::LeaseApi;
+use reserve_api::maintenance::MaintenanceApi;
 use reserve_api::network::NetworkApi;
 use reserve_api::pb::reserve::v1::allocation_service_server::AllocationServiceServer;
 use reserve_api::pb::reserve::v1::audit_service_server::AuditServiceServer;
@@ -19,6 +20,7 @@ use reserve_api::pb::reserve::v1::enterprise_reserve_service_server::EnterpriseR
 use reserve_api::pb::reserve::v1::event_service_server::EventServiceServer;
 use reserve_api::pb::reserve::v1::incident_service_server::IncidentServiceServer;
 use reserve_api::pb::reserve::v1::lease_service_server::LeaseServiceServer;
+use reserve_api::pb::reserve::v1::maintenance_service_server::MaintenanceServiceServer;
 use reserve_api::pb::reserve::v1::network_service_server::NetworkServiceServer;
 use reserve_api::pb::reserve::v1::sourcing_service_server::SourcingServiceServer;
 use reserve_api::pb::reserve::v1::stock_service_server::StockServiceServer;
@@ -37,7 +39,7 @@ use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 /// The fully qualified names of the reserve services, as health reports them.
-pub const SERVICE_NAMES: [&str; 10] = [
+pub const SERVICE_NAMES: [&str; 11] = [
     "reserve.v1.NetworkService",
     "reserve.v1.CatalogService",
     "reserve.v1.AuditService",
@@ -48,6 +50,7 @@ pub const SERVICE_NAMES: [&str; 10] = [
     "reserve.v1.SourcingService",
     "reserve.v1.EventService",
     "reserve.v1.LeaseService",
+    "reserve.v1.MaintenanceService",
 ];
 
 /// Aborts a background task when the server that spawned it ends.
@@ -75,6 +78,8 @@ pub struct App {
     pub drain_timeout: Duration,
     /// Sourcing estimates and the relief kit.
     pub sourcing: reserve_api::sourcing::SourcingConfig,
+    /// Maintenance settings (when a repair is overdue).
+    pub maintenance: reserve_api::maintenance::MaintenanceConfig,
 }
 
 async fn set_all(reporter: &HealthReporter, status: ServingStatus) {
@@ -217,6 +222,10 @@ where
         ))
         .add_service(SourcingServiceServer::with_interceptor(
             SourcingApi::new(ctx.clone(), app.sourcing.clone()),
+            check.clone(),
+        ))
+        .add_service(MaintenanceServiceServer::with_interceptor(
+            MaintenanceApi::new(ctx.clone(), app.maintenance),
             check.clone(),
         ))
         .add_service(EventServiceServer::with_interceptor(

@@ -115,6 +115,32 @@ pub struct ServeArgs {
     /// Sourcing estimates and the relief kit.
     #[command(flatten)]
     pub sourcing: SourcingArgs,
+    /// Maintenance.
+    #[command(flatten)]
+    pub maintenance: MaintenanceArgs,
+}
+
+/// Maintenance settings.
+#[derive(clap::Args, Clone, Debug)]
+pub struct MaintenanceArgs {
+    /// A repair open longer than this many days is listed as overdue (1 to 3650).
+    #[arg(long, env = "RESERVE_REPAIR_OVERDUE_DAYS", default_value_t = 30)]
+    pub repair_overdue_days: i64,
+}
+
+impl MaintenanceArgs {
+    /// The checked configuration.
+    pub fn config(&self) -> anyhow::Result<reserve_api::maintenance::MaintenanceConfig> {
+        if !(1..=3650).contains(&self.repair_overdue_days) {
+            bail!(
+                "--repair-overdue-days must be 1 to 3650, not {}",
+                self.repair_overdue_days
+            );
+        }
+        Ok(reserve_api::maintenance::MaintenanceConfig {
+            repair_overdue_days: self.repair_overdue_days,
+        })
+    }
 }
 
 /// How proposals and readiness estimate travel, and the relief kit. The

@@ -135,6 +135,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         health_interval: Duration::from_secs(2),
         drain_timeout: Duration::from_secs(20),
         sourcing: args.sourcing.config()?,
+        maintenance: args.maintenance.config()?,
     };
     reserve_server::serve(app, listener, shutdown_signal()).await?;
     store.close().await;

@@ -17,6 +17,7 @@ pub mod error;
 pub mod events;
 pub mod incident;
 pub mod lease;
+pub mod maintenance;
 pub mod network;
 pub mod page;
 pub mod sourcing;

@@ -55,6 +55,7 @@ pub(super) async fn roll_up(
             in_transit: r.in_transit,
             on_lease: r.on_lease,
             recallable: r.recallable,
+            upkeep_overdue: r.upkeep_overdue,
         };
         total.on_hand = total.on_hand.saturating_add(states.on_hand);
         total.available = total.available.saturating_add(states.available);
@@ -65,6 +66,7 @@ pub(super) async fn roll_up(
         total.in_transit = total.in_transit.saturating_add(states.in_transit);
         total.on_lease = total.on_lease.saturating_add(states.on_lease);
         total.recallable = total.recallable.saturating_add(states.recallable);
+        total.upkeep_overdue = total.upkeep_overdue.saturating_add(states.upkeep_overdue);
         if let Some(t) = r.tier {
             tiers.push(pb::TierRollUp {
                 tier: tier(t),
@@ -151,6 +153,7 @@ pub(super) async fn shortfalls(
                 below_minimum: s.shortfall.below_minimum,
                 short_of_minimum: s.shortfall.short_of_minimum,
                 short_of_target: s.shortfall.short_of_target,
+                upkeep_overdue: s.upkeep_overdue,
             })
             .collect(),
         next_page_token: page.next_token,

@@ -97,6 +97,8 @@ impl From<&pb::IssueStockRequest> for IssueDraft {
             override_reason,
             occurred_time,
             incident_id,
+            override_upkeep_overdue,
+            upkeep_override_reason,
         } = r;
         IssueDraft {
             depot: depot_code.clone(),
@@ -112,6 +114,8 @@ impl From<&pb::IssueStockRequest> for IssueDraft {
             override_reason: override_reason.clone(),
             occurred_time: instant(occurred_time.as_ref()),
             incident: incident_id.clone(),
+            override_upkeep: *override_upkeep_overdue,
+            upkeep_override_reason: upkeep_override_reason.clone(),
         }
     }
 }

@@ -45,6 +45,9 @@ proto_enum! {
     EventKind => "EVENT_KIND_",
     LeaseState => "LEASE_STATE_",
     AssetCondition => "ASSET_CONDITION_",
+    UpkeepKind => "UPKEEP_KIND_",
+    UpkeepResult => "UPKEEP_RESULT_",
+    RepairStatus => "REPAIR_STATUS_",
 }
 
 /// The short name of a wire value as people read and type it
@@ -330,6 +333,38 @@ choice! {
         AlertExpiringAgreement => AlertExpiringAgreement,
         /// Anything else: depots, items, norms, incidents.
         Other => Other,
+    }
+}
+
+choice! {
+    /// The work an upkeep record or plan is about.
+    UpkeepKindArg => UpkeepKind {
+        /// Airing (晾晒).
+        Airing => Airing,
+        /// Restacking (翻垛).
+        Restacking => Restacking,
+        /// A test run (试机).
+        TestRun => TestRun,
+        /// Charging batteries.
+        BatteryCharge => BatteryCharge,
+        /// An inspection.
+        Inspection => Inspection,
+        /// A quality test.
+        QualityTest => QualityTest,
+        /// A repair done on the spot.
+        Repair => Repair,
+    }
+}
+
+choice! {
+    /// What an upkeep record found.
+    UpkeepResultArg => UpkeepResult {
+        /// Fit for use.
+        Pass => Pass,
+        /// Failed; still owed.
+        Fail => Fail,
+        /// Needs a repair.
+        NeedsRepair => NeedsRepair,
     }
 }
 

@@ -7,6 +7,7 @@ pub mod depots;
 pub mod incidents;
 pub mod items;
 pub mod leases;
+pub mod maintenance;
 pub mod norms;
 pub mod orders;
 pub mod propose;

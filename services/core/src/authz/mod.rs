@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 pub mod allocation;
 pub mod enterprise;
 pub mod lease;
+pub mod maintenance;
 pub mod scope;
 pub mod stock;
 

@@ -71,42 +71,9 @@ impl LeaseState {
     }
 }
 
-/// The state of returned units found at the inspection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Condition {
-    /// As leased.
-    Good,
-    /// Worn but serviceable.
-    Worn,
-    /// Needs repair.
-    NeedsRepair,
-    /// Beyond use.
-    Unserviceable,
-}
-
-impl Condition {
-    /// Stored and wire number (the same as `assets.condition`).
-    pub fn number(self) -> i64 {
-        match self {
-            Condition::Good => 1,
-            Condition::Worn => 2,
-            Condition::NeedsRepair => 3,
-            Condition::Unserviceable => 4,
-        }
-    }
-
-    /// The condition with that number.
-    pub fn from_number(n: i64) -> Option<Self> {
-        [
-            Condition::Good,
-            Condition::Worn,
-            Condition::NeedsRepair,
-            Condition::Unserviceable,
-        ]
-        .into_iter()
-        .find(|c| c.number() == n)
-    }
-}
+/// The state of returned units found at the inspection: the same scale as
+/// an asset's condition.
+pub use crate::maintenance::Condition;
 
 /// Who leases.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

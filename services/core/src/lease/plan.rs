@@ -154,6 +154,9 @@ fn as_issue(new: &NewLease, line: &NewLeaseLine, number: &str, now: UtcMillis) -
         document: number.to_string(),
         reason: String::new(),
         override_minimum: None,
+        // Overdue upkeep is checked by the store against the picked serials,
+        // with no override for a lease.
+        override_upkeep: None,
         occurred_at: now,
         incident: None,
     }

@@ -240,6 +240,33 @@ pub enum StockError {
         /// Current version.
         current: i64,
     },
+    /// Assets overdue for upkeep cannot leave without an explicit override.
+    #[error(
+        "{} at depot {depot} overdue for upkeep: {}; record the upkeep first, or override with a reason",
+        if serials.len() == 1 { "an asset is" } else { "assets are" },
+        serials.join(", ")
+    )]
+    UpkeepOverdue {
+        /// Depot.
+        depot: String,
+        /// Each overdue serial with its due date.
+        serials: Vec<String>,
+    },
+    /// The asset cannot be sent for repair (or is not where the repair
+    /// says); `reason` is the ErrorInfo reason.
+    #[error("asset {serial} of {item} is {state}; {why}")]
+    AssetNotRepairable {
+        /// Item.
+        item: String,
+        /// Serial number.
+        serial: String,
+        /// Where it is, in words.
+        state: String,
+        /// What to do.
+        why: &'static str,
+        /// ErrorInfo reason.
+        reason: &'static str,
+    },
     /// The caller may not do this here.
     #[error("{0}")]
     Denied(Denied),
@@ -349,6 +376,16 @@ impl Failure for StockError {
             StockError::DocumentUnitsMissing { .. } => pre("DOCUMENT_UNITS_MISSING"),
             StockError::BalanceLimit(_) => pre("BALANCE_LIMIT"),
             StockError::StaleEtag { .. } => ErrorKind::Aborted { message: msg },
+            StockError::UpkeepOverdue { serials, .. } => ErrorKind::FailedPrecondition {
+                reason: "UPKEEP_OVERDUE",
+                message: msg,
+                metadata: vec![("overdue".into(), serials.join(","))],
+            },
+            StockError::AssetNotRepairable { reason, state, .. } => ErrorKind::FailedPrecondition {
+                reason,
+                message: msg,
+                metadata: vec![("state".into(), state.clone())],
+            },
             StockError::Denied(d) => d.kind(),
         }
     }

@@ -63,6 +63,10 @@ pub struct IssueDraft {
     pub occurred_time: Option<(i64, i32)>,
     /// Incident id, or empty.
     pub incident: String,
+    /// Issue assets overdue for upkeep.
+    pub override_upkeep: bool,
+    /// Why; required with the override.
+    pub upkeep_override_reason: String,
 }
 
 /// An issue that passed its field rules.
@@ -93,6 +97,9 @@ pub struct Issue {
     /// The incident the units go to.
     #[serde(default)]
     pub incident: Option<DocId>,
+    /// Why assets overdue for upkeep may go, if they may.
+    #[serde(default)]
+    pub override_upkeep: Option<String>,
 }
 
 impl Issue {
@@ -131,6 +138,15 @@ impl Issue {
         } else {
             None
         };
+        let override_upkeep = if d.override_upkeep {
+            v.take(
+                "upkeep_override_reason",
+                text::required(&d.upkeep_override_reason, 500)
+                    .map_err(|_| "is required when override_upkeep_overdue is set".to_string()),
+            )
+        } else {
+            None
+        };
         let occurred_at = fields::occurred_at(d.occurred_time, now, &mut v);
         let incident = match d.incident.trim() {
             "" => None,
@@ -163,6 +179,7 @@ impl Issue {
                 override_minimum,
                 occurred_at,
                 incident,
+                override_upkeep,
             }),
             _ => Err(v),
         }

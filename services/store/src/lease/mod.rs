@@ -326,6 +326,25 @@ impl Op for CreateLease {
             &mut new_id,
         )
         .map_err(OpError::Rule)?;
+        // Equipment overdue for upkeep is not lent out: its upkeep first.
+        for (item, ..) in &loaded {
+            let serials: Vec<_> = plan
+                .entries
+                .iter()
+                .filter(|e| e.lot.item == item.id)
+                .flat_map(|e| e.serials.iter().cloned())
+                .collect();
+            let overdue = crate::maintenance::due::overdue_serials(
+                tx,
+                &n.depot,
+                item,
+                &serials,
+                Day::today(meta.now),
+            )
+            .await?;
+            reserve_core::maintenance::due::check_issue(&n.depot, &overdue, None)
+                .map_err(|e| OpError::Rule(e.into()))?;
+        }
         let near = loaded
             .first()
             .map(|(i, ..)| i.near_expiry_days)

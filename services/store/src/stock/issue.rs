@@ -9,6 +9,7 @@ use crate::network::load_depot;
 use crate::write::{Applied, Op, WriteMeta, Written};
 use reserve_core::authz::stock::keeper_at;
 use reserve_core::item::Tracking;
+use reserve_core::maintenance::due::check_issue;
 use reserve_core::stock::issue::{Issue, plan_issue};
 use reserve_core::stock::{Day, StockError};
 use serde_json::json;
@@ -80,6 +81,21 @@ impl Op for IssueOp {
             &mut new_id,
         )
         .map_err(OpError::Rule)?;
+        // Assets overdue for upkeep leave only with an explicit override.
+        let serials: Vec<_> = plan
+            .entries
+            .iter()
+            .flat_map(|e| e.serials.iter().cloned())
+            .collect();
+        let overdue = crate::maintenance::due::overdue_serials(
+            tx,
+            &req.depot,
+            &item,
+            &serials,
+            Day::today(meta.now),
+        )
+        .await?;
+        check_issue(&req.depot, &overdue, req.override_upkeep.as_deref()).map_err(OpError::Rule)?;
         let posted = post(tx, meta, plan.entries, item.near_expiry_days).await?;
         let audit = summary::movement(
             &req.depot,
@@ -89,6 +105,10 @@ impl Op for IssueOp {
                 "to": req.recipient,
                 "document": req.document,
                 "reserve_minimum_overridden": plan.overridden,
+                "upkeep_overdue_overridden": (!overdue.is_empty()).then(|| json!({
+                    "serials": overdue.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>(),
+                    "reason": req.override_upkeep,
+                })),
             }),
             &posted.entries,
         );

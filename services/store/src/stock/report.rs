@@ -40,6 +40,8 @@ pub struct TierTotals {
     pub on_lease: i64,
     /// Of those, on leases that may be recalled in an emergency.
     pub recallable: i64,
+    /// Units overdue for upkeep (see `core::maintenance::due`).
+    pub upkeep_overdue: i64,
 }
 
 /// What a roll-up sums.
@@ -68,6 +70,8 @@ pub struct ShortfallRow {
     pub available: i64,
     /// How short.
     pub shortfall: Shortfall,
+    /// Units overdue for upkeep there.
+    pub upkeep_overdue: i64,
 }
 
 /// A rotation candidate.
@@ -145,6 +149,7 @@ impl Store {
                     in_transit: 0,
                     on_lease: r.try_get("on_lease")?,
                     recallable: r.try_get("recallable")?,
+                    upkeep_overdue: 0,
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()
@@ -154,16 +159,28 @@ impl Store {
                 Some(t) => t.in_transit = q,
                 None => out.push(TierTotals {
                     tier,
-                    depots: 0,
-                    on_hand: 0,
-                    available: 0,
-                    reserved: 0,
-                    held: 0,
-                    near_expiry: 0,
-                    expired: 0,
                     in_transit: q,
-                    on_lease: 0,
-                    recallable: 0,
+                    ..TierTotals::default()
+                }),
+            }
+        }
+        let item = match of {
+            RollUpOf::Item(i) => Some(i),
+            RollUpOf::Category(_) => None,
+        };
+        for (tier, code, _, _, q) in self.overdue_units(subtree, item, today).await? {
+            if let RollUpOf::Category(p) = of
+                && !code.starts_with(p.as_str())
+            {
+                continue;
+            }
+            let tier = Some(tier);
+            match out.iter_mut().find(|t| t.tier == tier) {
+                Some(t) => t.upkeep_overdue = t.upkeep_overdue.saturating_add(q),
+                None => out.push(TierTotals {
+                    tier,
+                    upkeep_overdue: q,
+                    ..TierTotals::default()
                 }),
             }
         }
@@ -301,6 +318,12 @@ impl Store {
             Arg::Int(i64::from(size.get()) + 1),
         );
         let rows = sql.fetch_all(self.reader()).await?;
+        let overdue: std::collections::BTreeMap<(DepotCode, ItemId), i64> = self
+            .overdue_units(subtree, item, today)
+            .await?
+            .into_iter()
+            .map(|(_, _, d, i, n)| ((d, i), n))
+            .collect();
         let mut out = Vec::new();
         for r in &rows {
             let (depot, item, minimum, target, on_hand, available): (
@@ -312,9 +335,14 @@ impl Store {
                 i64,
             ) = FromRow::from_row(r).map_err(StoreError::from)?;
             if let Some(s) = shortfall(minimum, target, available) {
+                let (depot, item) = (DepotCode::from_stored(depot), ItemId::from_stored(item));
                 out.push(ShortfallRow {
-                    depot: DepotCode::from_stored(depot),
-                    item: ItemId::from_stored(item),
+                    upkeep_overdue: overdue
+                        .get(&(depot.clone(), item.clone()))
+                        .copied()
+                        .unwrap_or(0),
+                    depot,
+                    item,
                     minimum,
                     target,
                     on_hand,

@@ -606,20 +606,24 @@ pub(crate) async fn holders_at(
     depot: &str,
     item: &str,
 ) -> Result<Vec<(LotId, DocRef)>, StoreError> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT lot_id, id FROM scrap_applications WHERE depot_code = $1 AND item_id = $2 AND status = 1",
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT lot_id, id, 'scrap' FROM scrap_applications WHERE depot_code = $1 AND item_id = $2 AND status = 1 \
+         UNION ALL SELECT lot_id, id, 'repair' FROM repairs WHERE depot_code = $1 AND item_id = $2 AND status = 1",
     )
     .bind(depot)
     .bind(item)
     .fetch_all(&mut *tx)
     .await?;
+    use reserve_core::stock::DocKind;
     Ok(rows
         .into_iter()
-        .map(|(lot, id)| {
-            (
-                LotId(lot),
-                DocRef::new(reserve_core::stock::DocKind::ScrapApplication, &id),
-            )
+        .map(|(lot, id, kind)| {
+            let kind = if kind == "repair" {
+                DocKind::Repair
+            } else {
+                DocKind::ScrapApplication
+            };
+            (LotId(lot), DocRef::new(kind, &id))
         })
         .collect())
 }

@@ -91,7 +91,11 @@ async fn load(tx: &mut AnyConnection, id: &str) -> Result<Option<ScrapApplicatio
     row.as_ref().map(scrap_from).transpose()
 }
 
-async fn insert(tx: &mut AnyConnection, a: &ScrapApplication) -> Result<(), StoreError> {
+/// Stores a new application (its entries are posted by the caller).
+pub(crate) async fn insert_scrap(
+    tx: &mut AnyConnection,
+    a: &ScrapApplication,
+) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO scrap_applications (id, depot_code, item_id, lot_id, quantity, serials, reason, disposal, \
          status, applied_by, applied_at, decided_by, decided_at, decision_note, hold_entry_id, final_entry_id, version) \
@@ -269,7 +273,7 @@ impl Op for ApplyOp {
         )
         .map_err(OpError::Rule)?;
         let Posted { entries, .. } = post(tx, meta, plan.entries, item.near_expiry_days).await?;
-        insert(tx, &plan.doc).await?;
+        insert_scrap(tx, &plan.doc).await?;
         let app = plan.doc;
         let audit = summary::document(
             &app.doc_ref(),

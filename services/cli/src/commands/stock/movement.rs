@@ -93,6 +93,9 @@ pub struct IssueArgs {
     /// Break the reserve minimum, giving the reason (e.g. the order number).
     #[arg(long)]
     override_minimum: Option<String>,
+    /// Issue assets overdue for upkeep, giving the reason.
+    #[arg(long)]
+    override_upkeep: Option<String>,
     /// When the goods left, if not now (at most 30 days back): a date or
     /// time, Beijing time unless a zone is given.
     #[arg(long, value_parser = when::at)]
@@ -198,6 +201,8 @@ pub async fn issue(x: &mut Ctx, a: IssueArgs) -> anyhow::Result<()> {
             override_reason: a.override_minimum.unwrap_or_default(),
             occurred_time: a.occurred,
             incident_id: a.incident.unwrap_or_default(),
+            override_upkeep_overdue: a.override_upkeep.is_some(),
+            upkeep_override_reason: a.override_upkeep.unwrap_or_default(),
         })
         .await?
         .into_inner();

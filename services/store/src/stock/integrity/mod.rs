@@ -7,11 +7,13 @@
 //! each line's reserved is what open orders reserve there, each order's
 //! entries reserve, send and bring in exactly what its shares say, and its
 //! units in transit are what its entries say left minus what arrived and
-//! its recorded discrepancies ([`orders`]). Everything is read in one
+//! its recorded discrepancies ([`orders`]). Each open repair holds its one
+//! asset, under repair ([`repairs`]). Everything is read in one
 //! snapshot, so writes running meanwhile never show as differences.
 
 mod leases;
 mod orders;
+mod repairs;
 
 use super::scrap::{scrap_from, select_all};
 use crate::db::Store;
@@ -247,9 +249,11 @@ impl Store {
         }
         let orders = orders::claim(conn, &like, &mut claims, &mut report).await?;
         let leases = leases::claim(conn, &like, &mut claims).await?;
-        report.documents_checked = (open.len() + orders + leases) as i64;
+
         // What open documents hold, per (depot, lot).
         let mut holds: BTreeMap<(String, String), i64> = BTreeMap::new();
+        let repairs = repairs::claim(conn, &like, &mut claims, &mut holds).await?;
+        report.documents_checked = (open.len() + orders + leases + repairs) as i64;
         for a in &open {
             *holds
                 .entry((a.depot.to_string(), a.lot.0.clone()))
