@@ -154,6 +154,7 @@ pub async fn approve(c: &mut Orders, id: &str) -> Result<pb::AllocationOrder, to
         order_id: id.into(),
         note: "同意".into(),
         etag: String::new(),
+        ..Default::default()
     })
     .await
     .map(|r| r.into_inner().order.unwrap())

@@ -179,6 +179,7 @@ async fn every_action_sent_eight_times_at_once_answers_the_same_and_acts_once() 
             order_id: o.id.clone(),
             note: String::new(),
             etag: String::new(),
+            ..Default::default()
         },
         8
     );

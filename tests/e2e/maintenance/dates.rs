@@ -226,3 +226,52 @@ async fn quilts_are_aired_per_depot_and_item_and_a_record_is_never_dated_in_the_
     app.assert_ledger_consistent().await;
     app.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn approving_an_order_that_would_reserve_an_overdue_generator_needs_an_override() {
+    use crate::allocation::{dispatcher, get, line, raise, state, submit, transfer};
+    let app = TestApp::with_demo().await;
+    receive(&app, GEN, "GEN-A", 0, &["G-1", "G-2", "G-3"]).await;
+    // The catalogue's 21 days from 2026-11-28 ran out on 2026-12-19.
+    set_day(&app, 2027, 1, 4);
+    let mut d = dispatcher(&app, "dispatcher@ZS", ZS);
+    let order = raise(
+        &mut d,
+        transfer(
+            pb::AllocationPriority::Urgent,
+            "HB-SY-ZS-01",
+            vec![line(GEN, 1, &[(ZS, 1)])],
+        ),
+    )
+    .await;
+    submit(&mut d, &order.id).await.unwrap();
+    let approve = |why: &str| pb::ApproveAllocationOrderRequest {
+        request_id: rid(),
+        order_id: order.id.clone(),
+        note: "同意".into(),
+        override_upkeep_overdue: !why.is_empty(),
+        upkeep_override_reason: why.into(),
+        ..Default::default()
+    };
+    // Another dispatcher over the source and destination approves.
+    let mut chief = dispatcher(&app, "chief@ZS", ZS);
+    let before = app.stock_fingerprint(ZS).await;
+    let e = chief
+        .approve_allocation_order(approve(""))
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&e).as_deref(), Some("UPKEEP_OVERDUE"), "{e:?}");
+    assert!(e.message().contains("G-1 (due 2026-12-19)"), "{e:?}");
+    assert_eq!(app.stock_fingerprint(ZS).await, before);
+    assert_eq!(
+        state(&get(&mut d, &order.id).await),
+        pb::AllocationState::Submitted
+    );
+    chief
+        .approve_allocation_order(approve("乡镇点急需，到货后立即试机"))
+        .await
+        .unwrap();
+    assert_eq!(asset(&app, "G-1").await.0, pb::AssetStatus::Reserved);
+    app.assert_ledger_consistent().await;
+    app.stop().await.unwrap();
+}

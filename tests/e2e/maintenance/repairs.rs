@@ -359,3 +359,42 @@ async fn a_repair_open_longer_than_the_configured_days_is_listed_as_overdue() {
     assert!(overdue(&mut k).await.is_empty());
     app.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_damaged_unit_held_by_no_document_can_go_for_repair_and_comes_back_in_stock() {
+    let app = TestApp::with_demo().await;
+    receive(&app, GEN, "GEN-A", 0, &["G-1", "G-2"]).await;
+    app.keeper("keeper@ZS", ZS)
+        .hold_stock(pb::HoldStockRequest {
+            request_id: rid(),
+            depot_code: ZS.into(),
+            item_id: GEN.into(),
+            lot_number: "GEN-A".into(),
+            serial_numbers: one("G-2"),
+            reason: pb::HoldReason::Damage as i32,
+            note: "运输途中磕碰".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(gen_line(&app).await, (2, 1, 0, 1));
+    let mut k = keeper(&app);
+    let repair = k
+        .start_repair(start("G-2"))
+        .await
+        .unwrap()
+        .into_inner()
+        .repair
+        .unwrap();
+    // Still one held unit, now the repair's.
+    assert_eq!(gen_line(&app).await, (2, 1, 1, 1));
+    app.assert_ledger_consistent().await;
+    k.finish_repair(repaired(&repair.id, 1_200)).await.unwrap();
+    assert_eq!(gen_line(&app).await, (2, 0, 0, 2));
+    assert_eq!(
+        asset(&app, "G-2").await,
+        (pb::AssetStatus::InStock, String::new())
+    );
+    app.assert_ledger_consistent().await;
+    app.stop().await.unwrap();
+}

@@ -268,7 +268,29 @@ impl AllocationService for AllocationApi {
     ) -> Answer<pb::ApproveAllocationOrderResponse> {
         let p = Ctx::principal(&req)?;
         let m = req.into_inner();
-        let parsed = text("note", &m.note, false).map(OrderCommand::Approve);
+        let note = text("note", &m.note, false);
+        let why = if m.override_upkeep_overdue {
+            text("upkeep_override_reason", &m.upkeep_override_reason, true)
+                .map(Some)
+                .map_err(|_| {
+                    Violations::one(
+                        "upkeep_override_reason",
+                        "is required when override_upkeep_overdue is set",
+                    )
+                })
+        } else {
+            Ok(None)
+        };
+        let parsed = match (note, why) {
+            (Ok(n), Ok(w)) => Ok(OrderCommand::Approve(n, w)),
+            (Err(mut a), Err(b)) => {
+                for v in b.into_vec() {
+                    a.add(v.field, v.description);
+                }
+                Err(a)
+            }
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        };
         let o = self
             .act(
                 p,

@@ -22,6 +22,7 @@ use reserve_core::authz::allocation::{
     order_approver, order_dispatcher, order_raiser, order_receiver,
 };
 use reserve_core::depot::{DepotCode, DepotPath, DepotStatus};
+use reserve_core::maintenance::due::check_issue;
 use reserve_core::request::Etag;
 use reserve_core::stock::StockError;
 use serde_json::json;
@@ -41,8 +42,9 @@ pub enum OrderCommand {
     Amend(NewOrder),
     /// Submit.
     Submit,
-    /// Approve, with a note.
-    Approve(String),
+    /// Approve, with a note, and why assets overdue for upkeep may be
+    /// reserved, if they may.
+    Approve(String, Option<String>),
     /// Reject, with the reason.
     Reject(String),
     /// One source dispatches.
@@ -60,7 +62,7 @@ impl OrderCommand {
         match self {
             OrderCommand::Amend(n) => OrderAction::Amend(n),
             OrderCommand::Submit => OrderAction::Submit,
-            OrderCommand::Approve(n) => OrderAction::Approve { note: n },
+            OrderCommand::Approve(n, _) => OrderAction::Approve { note: n },
             OrderCommand::Reject(r) => OrderAction::Reject { reason: r },
             OrderCommand::Dispatch(d) => OrderAction::Dispatch(d),
             OrderCommand::Receive(a) => OrderAction::Receive(a),
@@ -325,11 +327,11 @@ impl Op for ActionOp {
             OrderCommand::Cancel(_) | OrderCommand::Close(_) => {
                 order_raiser(p, scope, command, answering).map_err(denied)?;
             }
-            OrderCommand::Approve(_) | OrderCommand::Reject(_) => {
+            OrderCommand::Approve(..) | OrderCommand::Reject(_) => {
                 let sources: Vec<DepotCode> = order.sources();
                 let placed_sources: Vec<_> = sources.iter().map(|s| at(&placed, s)).collect();
                 order_approver(p, scope, answering, &placed_sources).map_err(denied)?;
-                if matches!(self.command, OrderCommand::Approve(_)) {
+                if matches!(self.command, OrderCommand::Approve(..)) {
                     // Approval takes from the sources yet to send and
                     // delivers to the destination: all must be in service.
                     let mut open: Vec<&DepotCode> = sources
@@ -383,6 +385,17 @@ impl Op for ActionOp {
             &mut new_id,
         )
         .map_err(OpError::Rule)?;
+        let overdue = match &self.command {
+            OrderCommand::Approve(_, why) => {
+                let overdue = upkeep_overdue(tx, &plan.entries, meta.now).await?;
+                for (depot, serials) in &overdue {
+                    check_issue(depot, serials, why.as_deref())
+                        .map_err(|e| OpError::Rule(e.into()))?;
+                }
+                overdue
+            }
+            _ => Vec::new(),
+        };
         let posted = post(tx, meta, plan.entries, 0).await?;
         for a in &plan.assets {
             move_assets(
@@ -412,9 +425,60 @@ impl Op for ActionOp {
                 "action": last.map(|e| e.action.clone()),
                 "state": [order.state.name(), o.state.name()],
                 "note": last.map(|e| e.note.clone()),
+                "upkeep_overdue_overridden": (!overdue.is_empty()).then(|| json!({
+                    "serials": overdue.iter().flat_map(|(_, s)| s.iter().map(|(x, _)| x.as_str())).collect::<Vec<_>>(),
+                    "reason": match &self.command {
+                        OrderCommand::Approve(_, why) => why.clone(),
+                        _ => None,
+                    },
+                })),
             }),
             &posted.entries,
         );
         Ok((o, audit))
     }
+}
+
+/// The serials an approval reserves that are overdue for upkeep, per source
+/// depot, with their due dates.
+async fn upkeep_overdue(
+    tx: &mut AnyConnection,
+    entries: &[reserve_core::stock::EntryDraft],
+    now: reserve_core::time::UtcMillis,
+) -> Result<
+    Vec<(
+        DepotCode,
+        Vec<(reserve_core::stock::SerialNumber, reserve_core::stock::Day)>,
+    )>,
+    Fail,
+> {
+    let mut by_line: BTreeMap<(DepotCode, String), Vec<reserve_core::stock::SerialNumber>> =
+        BTreeMap::new();
+    for e in entries
+        .iter()
+        .filter(|e| e.kind == reserve_core::stock::EntryType::Reserve && !e.serials.is_empty())
+    {
+        by_line
+            .entry((e.depot.clone(), e.lot.item.to_string()))
+            .or_default()
+            .extend(e.serials.iter().cloned());
+    }
+    let mut out = Vec::new();
+    for ((depot, item), serials) in by_line {
+        let Some(item) = crate::catalog::load_item(tx, &item).await? else {
+            continue;
+        };
+        let late = crate::maintenance::due::overdue_serials(
+            tx,
+            &depot,
+            &item,
+            &serials,
+            reserve_core::stock::Day::today(now),
+        )
+        .await?;
+        if !late.is_empty() {
+            out.push((depot, late));
+        }
+    }
+    Ok(out)
 }

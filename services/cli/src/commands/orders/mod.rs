@@ -32,7 +32,7 @@ pub enum OrdersCmd {
     Submit(Act),
     /// Approve a submitted order (a dispatcher over every source and the
     /// destination): its units are reserved at the sources.
-    Approve(Noted),
+    Approve(ApproveArgs),
     /// Reject a submitted order.
     Reject(Reasoned),
     /// Dispatch what one source sends (the source's keeper): reserved units
@@ -115,6 +115,16 @@ pub struct Noted {
     note: String,
     #[command(flatten)]
     etag: EtagArg,
+}
+
+/// Approving an order.
+#[derive(clap::Args, Debug)]
+pub struct ApproveArgs {
+    #[command(flatten)]
+    noted: Noted,
+    /// Reserve generators or pumps overdue for upkeep, giving the reason.
+    #[arg(long)]
+    override_upkeep: Option<String>,
 }
 
 /// An action on an order that needs a reason.
@@ -356,9 +366,11 @@ pub async fn run(
             let r =
                 x.c.approve_allocation_order(pb::ApproveAllocationOrderRequest {
                     request_id: x.request_id(),
-                    order_id: a.order,
-                    note: a.note,
-                    etag: a.etag.etag,
+                    order_id: a.noted.order,
+                    note: a.noted.note,
+                    etag: a.noted.etag.etag,
+                    override_upkeep_overdue: a.override_upkeep.is_some(),
+                    upkeep_override_reason: a.override_upkeep.unwrap_or_default(),
                 })
                 .await?
                 .into_inner();
