@@ -161,7 +161,7 @@ pub struct CallOffsArgs {
 }
 
 /// A unified social credit code with a right check character.
-fn credit_code(s: &str) -> Result<String, String> {
+pub(super) fn credit_code(s: &str) -> Result<String, String> {
     CreditCode::parse(s).map(|c| c.to_string())
 }
 
@@ -178,7 +178,7 @@ fn response_hours(s: &str) -> Result<f64, String> {
 }
 
 /// `name,duty,phone` (the duty may be empty).
-fn contact(s: &str) -> Result<pb::Contact, String> {
+pub(super) fn contact(s: &str) -> Result<pb::Contact, String> {
     let parts: Vec<&str> = s.splitn(3, ',').map(str::trim).collect();
     match parts.as_slice() {
         [name, duty, phone] if !name.is_empty() && !phone.is_empty() => Ok(pb::Contact {

@@ -2,6 +2,7 @@
 //! organisations in ordinary times, taking them back after inspection, fee
 //! statements, and the dispatcher's emergency recall.
 
+use super::agreements::{contact, credit_code};
 use super::choices::{ConditionArg, name};
 use super::request_id;
 use super::stock::print::{fields, or_dash};
@@ -12,7 +13,6 @@ use crate::when::{self, show_date};
 use reserve_api::pb::google::r#type::Date;
 use reserve_api::pb::reserve::v1 as pb;
 use reserve_api::pb::reserve::v1::lease_service_client::LeaseServiceClient;
-use reserve_core::enterprise::CreditCode;
 
 /// Lease commands.
 #[derive(clap::Subcommand, Debug)]
@@ -161,24 +161,6 @@ pub struct RecallAllArgs {
     /// Why.
     #[arg(long)]
     reason: String,
-}
-
-fn credit_code(s: &str) -> Result<String, String> {
-    CreditCode::parse(s).map(|c| c.to_string())
-}
-
-fn contact(s: &str) -> Result<pb::Contact, String> {
-    let parts: Vec<&str> = s.splitn(3, ',').map(str::trim).collect();
-    match parts.as_slice() {
-        [name, duty, phone] if !name.is_empty() && !phone.is_empty() => Ok(pb::Contact {
-            name: name.to_string(),
-            duty: duty.to_string(),
-            phone: phone.to_string(),
-        }),
-        _ => Err(format!(
-            "'{s}' is not \"name,duty,phone\" (the duty may be empty: \"王工,,13800000000\")"
-        )),
-    }
 }
 
 /// Yuan with at most two decimals, as fen.

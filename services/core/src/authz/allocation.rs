@@ -119,12 +119,7 @@ pub fn incident_recorder(
 }
 
 fn roles(p: &Principal) -> String {
-    let r = p.role_claims();
-    if r.is_empty() {
-        "none".into()
-    } else {
-        r.join(", ")
-    }
+    p.roles_text()
 }
 
 #[cfg(test)]

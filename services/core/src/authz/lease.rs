@@ -6,12 +6,7 @@ use super::{Action, Denied, Principal, Role};
 use crate::depot::{DepotCode, DepotPath};
 
 fn roles(p: &Principal) -> String {
-    let r = p.role_claims();
-    if r.is_empty() {
-        "none".into()
-    } else {
-        r.join(", ")
-    }
+    p.roles_text()
 }
 
 /// Leasing out and taking back: the keeper of the lease's depot.

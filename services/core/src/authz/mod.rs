@@ -163,6 +163,17 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// The user's roles as a refusal names them: "dispatcher, auditor", or
+    /// "none".
+    pub fn roles_text(&self) -> String {
+        let r = self.role_claims();
+        if r.is_empty() {
+            "none".into()
+        } else {
+            r.join(", ")
+        }
+    }
+
     /// Whether any of the user's roles allows `action`.
     pub fn may(&self, action: Action) -> bool {
         action

@@ -89,12 +89,7 @@ pub fn scrap_decider(
 }
 
 fn roles(p: &Principal) -> String {
-    let r = p.role_claims();
-    if r.is_empty() {
-        "none".into()
-    } else {
-        r.join(", ")
-    }
+    p.roles_text()
 }
 
 #[cfg(test)]
