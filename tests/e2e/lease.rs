@@ -922,17 +922,27 @@ async fn equipment_overdue_for_upkeep_is_not_lent_out() {
     receive(&app, ZS1, TOWER, "LT-1", 1, &["LT-A"]).await;
     // Lighting towers are due for upkeep every 30 days from receipt.
     app.clock.advance_days(31);
-    let err = keeper(&app, ZS1)
-        .create_lease(lease_req(
-            ZS1,
-            vec![line(TOWER, 0, &["LT-A"], 12_000)],
-            40,
-            0,
-            true,
-        ))
-        .await
-        .unwrap_err();
+    receive(&app, ZS1, TOWER, "LT-2", 1, &["LT-B"]).await;
+    let mut k = keeper(&app, ZS1);
+    let named = |serials: &[&str], n: i64| {
+        lease_req(ZS1, vec![line(TOWER, n, serials, 12_000)], 40, 0, true)
+    };
+    let err = k.create_lease(named(&["LT-A"], 0)).await.unwrap_err();
     assert_eq!(reason(&err).as_deref(), Some("UPKEEP_OVERDUE"), "{err:?}");
-    assert_eq!(figures(&app, ZS1, TOWER).await, (1, 0, 0, 1));
+    assert!(err.message().contains("LT-A"), "{}", err.message());
+    assert_eq!(figures(&app, ZS1, TOWER).await, (2, 0, 0, 2));
+    // Asked by count alone, the up-to-date tower goes.
+    let l = k
+        .create_lease(named(&[], 1))
+        .await
+        .unwrap()
+        .into_inner()
+        .lease
+        .unwrap();
+    assert_eq!(l.lines[0].serial_numbers, vec!["LT-B".to_string()]);
+    // Only the overdue one is left: refused, naming it.
+    let err = k.create_lease(named(&[], 1)).await.unwrap_err();
+    assert_eq!(reason(&err).as_deref(), Some("UPKEEP_OVERDUE"), "{err:?}");
+    assert!(err.message().contains("LT-A"), "{}", err.message());
     app.assert_ledger_consistent().await;
 }

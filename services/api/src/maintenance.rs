@@ -540,7 +540,8 @@ impl MaintenanceService for MaintenanceApi {
         let filter = RepairFilter {
             open_only,
             // Open longer than N whole days: started more than N days ago.
-            open_since_before: days.map(|d| self.ctx.clock.now().saturating_sub(d * DAY_MS)),
+            open_longer_than_days: days,
+            now: self.ctx.clock.now(),
         };
         let page = self
             .ctx

@@ -17,6 +17,9 @@ pub enum LeaseError {
     /// The item is not leasable in the catalogue.
     #[error("item {0} is not leasable (the catalogue does not mark it leasable)")]
     NotLeasable(String),
+    /// Equipment overdue for upkeep is not lent out.
+    #[error("{0} overdue for upkeep at {1}; record its upkeep before it is leased")]
+    UpkeepOverdue(String, String),
     /// The action does not apply in the lease's state.
     #[error("lease {number} is {state}; it cannot {action}")]
     InvalidTransition {
@@ -84,6 +87,7 @@ impl Failure for LeaseError {
                 resource: r.clone(),
             },
             LeaseError::NotLeasable(_) => pre("NOT_LEASABLE"),
+            LeaseError::UpkeepOverdue(..) => pre("UPKEEP_OVERDUE"),
             LeaseError::InvalidTransition { .. } => pre("INVALID_STATE_TRANSITION"),
             LeaseError::NotRecallable(_) => pre("NOT_RECALLABLE"),
             LeaseError::NotOut(_) => pre("NOT_ON_LEASE"),

@@ -303,29 +303,60 @@ impl Op for CreateLease {
             } else {
                 Vec::new()
             };
-            loaded.push((item, at.states(), assets, at.minimum));
+            // Equipment overdue for upkeep is not lent out: when no serials
+            // are named, units up to date are picked first.
+            let states = at.states();
+            let fit = if line.serials.is_empty() {
+                crate::maintenance::due::without_overdue(
+                    tx,
+                    &n.depot,
+                    &item,
+                    &states,
+                    &assets,
+                    Day::today(meta.now),
+                )
+                .await?
+            } else {
+                None
+            };
+            loaded.push((item, states, assets, fit, at.minimum));
         }
-        let worlds: Vec<LineWorld<'_>> = loaded
-            .iter()
-            .map(|(item, lines, assets, minimum)| LineWorld {
-                item,
-                lines,
-                assets,
-                minimum: *minimum,
-            })
-            .collect();
+        let worlds = |up_to_date: bool| -> Vec<LineWorld<'_>> {
+            loaded
+                .iter()
+                .map(|(item, lines, assets, fit, minimum)| {
+                    let (lines, assets) = match fit {
+                        Some((l, a)) if up_to_date => (l, a),
+                        _ => (lines, assets),
+                    };
+                    LineWorld {
+                        item,
+                        lines,
+                        assets,
+                        minimum: *minimum,
+                    }
+                })
+                .collect()
+        };
         let id = new_id();
-        let plan = plan_out(
-            n,
-            &worlds,
-            &id,
-            &number,
-            &meta.actor.subject,
-            meta.now,
-            Day::today(meta.now),
-            &mut new_id,
-        )
-        .map_err(OpError::Rule)?;
+        let plan_with = |up_to_date: bool| {
+            plan_out(
+                n,
+                &worlds(up_to_date),
+                &id,
+                &number,
+                &meta.actor.subject,
+                meta.now,
+                Day::today(meta.now),
+                &mut new_id,
+            )
+        };
+        // Up-to-date units first; with overdue ones only if they are needed,
+        // which the upkeep check below then refuses, naming them.
+        let plan = match plan_with(true) {
+            Ok(p) => p,
+            Err(_) => plan_with(false).map_err(OpError::Rule)?,
+        };
         // Equipment overdue for upkeep is not lent out: its upkeep first.
         for (item, ..) in &loaded {
             let serials: Vec<_> = plan
@@ -342,8 +373,16 @@ impl Op for CreateLease {
                 Day::today(meta.now),
             )
             .await?;
-            reserve_core::maintenance::due::check_issue(&n.depot, &overdue, None)
-                .map_err(|e| OpError::Rule(e.into()))?;
+            if !overdue.is_empty() {
+                let serials: Vec<String> = overdue
+                    .iter()
+                    .map(|(s, d)| format!("{s} (due {})", d.date()))
+                    .collect();
+                return rule(LeaseError::UpkeepOverdue(
+                    serials.join(", "),
+                    n.depot.to_string(),
+                ));
+            }
         }
         let near = loaded
             .first()

@@ -12,10 +12,13 @@ use reserve_core::item::{Item, ItemId};
 use reserve_core::maintenance::due::{DueUnit, is_overdue, next_due};
 use reserve_core::maintenance::plan::Plans;
 use reserve_core::request::PageSize;
+use reserve_core::stock::entry::AssetStatus;
+use reserve_core::stock::pick::{AssetState, LineState};
 use reserve_core::stock::{Day, SerialNumber, StockError};
 use reserve_core::tier::Tier;
 use sqlx::{AnyConnection, FromRow};
 use std::collections::BTreeMap;
+use std::collections::HashSet;
 
 /// What a due list asks for.
 #[derive(Clone, Debug)]
@@ -49,13 +52,15 @@ struct UnitRow {
     entered_at: i64,
 }
 
-/// Assets in stock, held or reserved, and lot-tracked stock on hand, per
-/// (depot, item), in the subtree `like`.
+/// Assets in stock, held or reserved (but not those a scrap application
+/// holds: they are leaving), and lot-tracked stock on hand, per (depot,
+/// item), in the subtree `like`.
 const UNITS: &str = "SELECT a.depot_code, d.path, d.tier, a.item_id, a.serial_number, CAST(1 AS BIGINT) AS units, \
      a.last_upkeep_day AS last_day, a.next_upkeep_day AS next_day, t.created_at AS entered_at \
      FROM assets a JOIN depots d ON d.code = a.depot_code JOIN lots t ON t.id = a.lot_id \
      JOIN items i ON i.id = a.item_id \
      WHERE a.status IN (1, 2, 8) AND i.tracking = 2 AND d.path LIKE $1 AND ($2 = '' OR a.item_id = $2) \
+     AND (a.holder IS NULL OR a.holder NOT LIKE 'scrapApplications/%') \
      UNION ALL \
      SELECT l.depot_code, d.path, d.tier, l.item_id, NULL AS serial_number, CAST(SUM(l.on_hand) AS BIGINT) AS units, \
      s.last_upkeep_day AS last_day, s.next_upkeep_day AS next_day, MIN(t.created_at) AS entered_at \
@@ -126,6 +131,43 @@ fn place(plans: &Plans, it: &Item, r: UnitRow, today: Day) -> Result<Option<Plac
 
 /// The serials of `item` at `depot` among `serials` that are overdue on
 /// `today`, with their due dates: what the issue guard refuses.
+/// The item's lines and assets at the depot as a pick should see them when
+/// units overdue for upkeep on `today` are to be left out: the overdue
+/// in-stock assets removed and their lines' free units reduced to match.
+/// `None` when none is overdue (nothing to leave out).
+pub(crate) async fn without_overdue(
+    conn: &mut AnyConnection,
+    depot: &DepotCode,
+    item: &Item,
+    lines: &[LineState],
+    assets: &[AssetState],
+    today: Day,
+) -> Result<Option<(Vec<LineState>, Vec<AssetState>)>, StoreError> {
+    let free: Vec<SerialNumber> = assets
+        .iter()
+        .filter(|a| a.status == AssetStatus::InStock && a.holder.is_none())
+        .map(|a| a.serial.clone())
+        .collect();
+    let overdue = overdue_serials(conn, depot, item, &free, today).await?;
+    if overdue.is_empty() {
+        return Ok(None);
+    }
+    let late: HashSet<&SerialNumber> = overdue.iter().map(|(s, _)| s).collect();
+    let mut lines = lines.to_vec();
+    for a in assets.iter().filter(|a| late.contains(&a.serial)) {
+        if let Some(l) = lines.iter_mut().find(|l| l.lot.id == a.lot) {
+            // Set aside for this pick only: as if held.
+            l.balance.held = l.balance.held.saturating_add(1);
+        }
+    }
+    let assets = assets
+        .iter()
+        .filter(|a| !late.contains(&a.serial))
+        .cloned()
+        .collect();
+    Ok(Some((lines, assets)))
+}
+
 pub(crate) async fn overdue_serials(
     conn: &mut AnyConnection,
     depot: &DepotCode,

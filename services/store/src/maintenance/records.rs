@@ -118,9 +118,13 @@ pub(crate) async fn append(
                 rec.day,
                 rec.next_due,
             );
-            sqlx::query(
+            // Guarded on the dates read: a record committed meanwhile makes
+            // the run re-read and decide again, so a late record never
+            // writes back dates older than one already there.
+            let moved = sqlx::query(
                 "UPDATE assets SET last_upkeep_day = $1, next_upkeep_day = $2, \
-                 condition = COALESCE($3, condition), updated_at = $4 WHERE item_id = $5 AND serial_number = $6",
+                 condition = COALESCE($3, condition), updated_at = $4 WHERE item_id = $5 AND serial_number = $6 \
+                 AND last_upkeep_day IS NOT DISTINCT FROM $7 AND next_upkeep_day IS NOT DISTINCT FROM $8",
             )
             .bind(last.map(|d| d.0))
             .bind(next.map(|d| d.0))
@@ -128,35 +132,61 @@ pub(crate) async fn append(
             .bind(now)
             .bind(rec.item.as_str())
             .bind(serial.as_str())
+            .bind(a.last_upkeep_day)
+            .bind(a.next_upkeep_day)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+            if moved != 1 {
+                return Err(StoreError::Conflict);
+            }
             Ok(next)
         }
         None => {
-            let old: Option<(Option<i64>, Option<i64>)> = sqlx::query_as(
-                "SELECT last_upkeep_day, next_upkeep_day FROM upkeep_status WHERE depot_code = $1 AND item_id = $2",
+            let old: Option<(Option<i64>, Option<i64>, i64)> = sqlx::query_as(
+                "SELECT last_upkeep_day, next_upkeep_day, version FROM upkeep_status \
+                 WHERE depot_code = $1 AND item_id = $2",
             )
             .bind(rec.depot.as_str())
             .bind(rec.item.as_str())
             .fetch_optional(&mut *tx)
             .await?;
-            let (l, n) = old.unwrap_or((None, None));
+            let (l, n, version) = old.unwrap_or((None, None, 0));
             let (last, next) = unit_after(l.map(Day), n.map(Day), rec.day, rec.next_due);
-            // Inserted or updated in one statement: two first records race
-            // on the key, never on a read.
-            sqlx::query(
-                "INSERT INTO upkeep_status (depot_code, item_id, last_upkeep_day, next_upkeep_day, version, updated_at) \
-                 VALUES ($1, $2, $3, $4, 1, $5) ON CONFLICT (depot_code, item_id) DO UPDATE SET \
-                 last_upkeep_day = excluded.last_upkeep_day, next_upkeep_day = excluded.next_upkeep_day, \
-                 version = upkeep_status.version + 1, updated_at = excluded.updated_at",
-            )
-            .bind(rec.depot.as_str())
-            .bind(rec.item.as_str())
-            .bind(last.map(|d| d.0))
-            .bind(next.map(|d| d.0))
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            // Compare-and-set on the version read (0: no row yet, and a
+            // first record racing another meets the key): a record
+            // committed meanwhile makes the run re-read and decide again.
+            let moved = if version == 0 {
+                sqlx::query(
+                    "INSERT INTO upkeep_status (depot_code, item_id, last_upkeep_day, next_upkeep_day, version, updated_at) \
+                     VALUES ($1, $2, $3, $4, 1, $5)",
+                )
+                .bind(rec.depot.as_str())
+                .bind(rec.item.as_str())
+                .bind(last.map(|d| d.0))
+                .bind(next.map(|d| d.0))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+            } else {
+                sqlx::query(
+                    "UPDATE upkeep_status SET last_upkeep_day = $1, next_upkeep_day = $2, version = version + 1, \
+                     updated_at = $3 WHERE depot_code = $4 AND item_id = $5 AND version = $6",
+                )
+                .bind(last.map(|d| d.0))
+                .bind(next.map(|d| d.0))
+                .bind(now)
+                .bind(rec.depot.as_str())
+                .bind(rec.item.as_str())
+                .bind(version)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+            };
+            if moved != 1 {
+                return Err(StoreError::Conflict);
+            }
             Ok(next)
         }
     }

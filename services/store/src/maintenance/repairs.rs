@@ -114,8 +114,11 @@ pub struct RepairPosted {
 pub struct RepairFilter {
     /// Only open repairs.
     pub open_only: bool,
-    /// Only repairs open since before this instant (open longer than N days).
-    pub open_since_before: Option<UtcMillis>,
+    /// Only open repairs started more than this many whole days before `now`.
+    pub open_longer_than_days: Option<i64>,
+    /// The instant the age is measured at (each page's own: a repair that
+    /// crosses the age between pages sorts after the cursor).
+    pub now: UtcMillis,
 }
 
 impl Store {
@@ -152,11 +155,14 @@ impl Store {
         token: &str,
     ) -> Result<Page<Repair>, OpError<StockError>> {
         let filters = format!(
-            "sub={};o={};b={:?}",
+            "sub={};o={};d={:?}",
             subtree.as_str(),
             f.open_only,
-            f.open_since_before
+            f.open_longer_than_days
         );
+        let open_since_before = f
+            .open_longer_than_days
+            .map(|d| f.now.saturating_sub(d.saturating_mul(86_400_000)));
         let after: Option<(i64, String)> =
             page::decode(token, &filters).map_err(OpError::Invalid)?;
         let mut sql = Sql::new(&format!(
@@ -164,10 +170,10 @@ impl Store {
             select_repairs()
         ));
         sql.push("d.path LIKE ?", Arg::Text(format!("{}%", subtree.as_str())));
-        if f.open_only || f.open_since_before.is_some() {
+        if f.open_only || open_since_before.is_some() {
             sql.raw(" AND r.status = 1");
         }
-        if let Some(before) = f.open_since_before {
+        if let Some(before) = open_since_before {
             sql.push(" AND r.started_at < ?", Arg::Int(before));
         }
         if let Some((at, id)) = after {

@@ -71,16 +71,24 @@ impl Op for IssueOp {
         } else {
             Vec::new()
         };
-        let plan = plan_issue(
-            req,
-            &item,
-            &at.states(),
-            &assets,
-            at.minimum,
-            Day::today(meta.now),
-            &mut new_id,
-        )
-        .map_err(OpError::Rule)?;
+        let today = Day::today(meta.now);
+        let states = at.states();
+        let plan_with = |states: &[_], assets: &[_]| {
+            plan_issue(req, &item, states, assets, at.minimum, today, &mut new_id)
+        };
+        // Picking first-expired-first-out, units up to date on their upkeep
+        // go first; overdue ones only when they are needed (and then the
+        // guard below asks for the override).
+        let up_to_date = if req.serials.is_empty() && req.override_upkeep.is_none() {
+            crate::maintenance::due::without_overdue(tx, &req.depot, &item, &states, &assets, today)
+                .await?
+        } else {
+            None
+        };
+        let plan = match up_to_date.map(|(lines, fit)| plan_with(&lines, &fit)) {
+            Some(Ok(p)) => p,
+            _ => plan_with(&states, &assets).map_err(OpError::Rule)?,
+        };
         // Assets overdue for upkeep leave only with an explicit override.
         let serials: Vec<_> = plan
             .entries
