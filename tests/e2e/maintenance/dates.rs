@@ -275,3 +275,54 @@ async fn approving_an_order_that_would_reserve_an_overdue_generator_needs_an_ove
     app.assert_ledger_consistent().await;
     app.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn an_approval_reserves_generators_up_to_date_on_their_upkeep_first() {
+    use crate::allocation::{dispatcher, line, raise, submit, transfer};
+    let app = TestApp::with_demo().await;
+    // The county keeps at least 2 generators.
+    receive(&app, GEN, "GEN-A", 0, &["G-0", "G-1", "G-2"]).await;
+    // GEN-A's 21 days ran out on 2026-12-19; GEN-B arrives fresh.
+    set_day(&app, 2027, 1, 4);
+    receive(&app, GEN, "GEN-B", 0, &["G-3"]).await;
+    let mut d = dispatcher(&app, "dispatcher@ZS", ZS);
+    let mut chief = dispatcher(&app, "chief@ZS", ZS);
+    let order = |n| {
+        transfer(
+            pb::AllocationPriority::Urgent,
+            "HB-SY-ZS-01",
+            vec![line(GEN, n, &[(ZS, n)])],
+        )
+    };
+    let first = raise(&mut d, order(1)).await;
+    submit(&mut d, &first.id).await.unwrap();
+    // No override needed: the up-to-date G-3 is reserved, though GEN-A
+    // would come first by lot order.
+    chief
+        .approve_allocation_order(pb::ApproveAllocationOrderRequest {
+            request_id: rid(),
+            order_id: first.id.clone(),
+            note: "同意".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(asset(&app, "G-3").await.0, pb::AssetStatus::Reserved);
+    assert_eq!(asset(&app, "G-1").await.0, pb::AssetStatus::InStock);
+    // A second order can only have an overdue one (3 left, above the
+    // minimum): the override is asked for.
+    let second = raise(&mut d, order(1)).await;
+    submit(&mut d, &second.id).await.unwrap();
+    let e = chief
+        .approve_allocation_order(pb::ApproveAllocationOrderRequest {
+            request_id: rid(),
+            order_id: second.id.clone(),
+            note: "同意".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&e).as_deref(), Some("UPKEEP_OVERDUE"), "{e:?}");
+    app.assert_ledger_consistent().await;
+    app.stop().await.unwrap();
+}

@@ -6,7 +6,7 @@ use super::rows::{
     Placed, insert_order, load_order, load_placed, next_number, save_order, touched,
 };
 use super::world::{Needs, load_world};
-use crate::error::OpError;
+use crate::error::{OpError, StoreError};
 use crate::incident::load_incident;
 use crate::network::load_depot_for_stock;
 use crate::stock::post::post;
@@ -377,14 +377,26 @@ impl Op for ActionOp {
             }
         }
         let world = load_world(tx, &order, &placed, &needs, meta.now).await?;
-        let plan = order_transition(
-            Some(&order),
-            self.command.action(),
-            actor(meta, self.etag),
-            &world,
-            &mut new_id,
-        )
-        .map_err(OpError::Rule)?;
+        // An approval without the upkeep override reserves units up to date
+        // on their upkeep first; overdue ones only when they are needed,
+        // and then the check below asks for the override, naming them.
+        let up_to_date = match &self.command {
+            OrderCommand::Approve(_, None) => up_to_date_world(tx, &world, meta.now).await?,
+            _ => None,
+        };
+        let transition = |world: &_| {
+            order_transition(
+                Some(&order),
+                self.command.action(),
+                actor(meta, self.etag),
+                world,
+                &mut new_id,
+            )
+        };
+        let plan = match up_to_date.as_ref().map(transition) {
+            Some(Ok(p)) => p,
+            _ => transition(&world).map_err(OpError::Rule)?,
+        };
         let overdue = match &self.command {
             OrderCommand::Approve(_, why) => {
                 let overdue = upkeep_overdue(tx, &plan.entries, meta.now).await?;
@@ -437,6 +449,39 @@ impl Op for ActionOp {
         );
         Ok((o, audit))
     }
+}
+
+/// `world` with the sources' serial units overdue for upkeep set aside, or
+/// `None` when none is.
+async fn up_to_date_world(
+    tx: &mut AnyConnection,
+    world: &OrderWorld,
+    now: reserve_core::time::UtcMillis,
+) -> Result<Option<OrderWorld>, StoreError> {
+    let today = reserve_core::stock::Day::today(now);
+    let mut fit = world.clone();
+    let mut changed = false;
+    for s in fit.stock.iter_mut().filter(|s| !s.free_assets.is_empty()) {
+        let Some(item) = world.items.iter().find(|i| i.id == s.item) else {
+            continue;
+        };
+        if let Some((lines, assets, aside)) = crate::maintenance::due::without_overdue(
+            tx,
+            &s.depot,
+            item,
+            &s.lines,
+            &s.free_assets,
+            today,
+        )
+        .await?
+        {
+            s.lines = lines;
+            s.free_assets = assets;
+            s.minimum = (s.minimum - aside).max(0);
+            changed = true;
+        }
+    }
+    Ok(changed.then_some(fit))
 }
 
 /// The serials an approval reserves that are overdue for upkeep, per source

@@ -325,15 +325,15 @@ impl Op for CreateLease {
             loaded
                 .iter()
                 .map(|(item, lines, assets, fit, minimum)| {
-                    let (lines, assets) = match fit {
-                        Some((l, a)) if up_to_date => (l, a),
-                        _ => (lines, assets),
+                    let (lines, assets, minimum) = match fit {
+                        Some((l, a, aside)) if up_to_date => (l, a, (*minimum - aside).max(0)),
+                        _ => (lines, assets, *minimum),
                     };
                     LineWorld {
                         item,
                         lines,
                         assets,
-                        minimum: *minimum,
+                        minimum,
                     }
                 })
                 .collect()

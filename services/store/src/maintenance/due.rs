@@ -133,7 +133,9 @@ fn place(plans: &Plans, it: &Item, r: UnitRow, today: Day) -> Result<Option<Plac
 /// `today`, with their due dates: what the issue guard refuses.
 /// The item's lines and assets at the depot as a pick should see them when
 /// units overdue for upkeep on `today` are to be left out: the overdue
-/// in-stock assets removed and their lines' free units reduced to match.
+/// in-stock assets removed and their lines' free units reduced to match,
+/// with how many were set aside (a reserve minimum checked against the
+/// reduced stock must be lowered by as many, so that it means the same).
 /// `None` when none is overdue (nothing to leave out).
 pub(crate) async fn without_overdue(
     conn: &mut AnyConnection,
@@ -142,7 +144,7 @@ pub(crate) async fn without_overdue(
     lines: &[LineState],
     assets: &[AssetState],
     today: Day,
-) -> Result<Option<(Vec<LineState>, Vec<AssetState>)>, StoreError> {
+) -> Result<Option<(Vec<LineState>, Vec<AssetState>, i64)>, StoreError> {
     let free: Vec<SerialNumber> = assets
         .iter()
         .filter(|a| a.status == AssetStatus::InStock && a.holder.is_none())
@@ -154,10 +156,12 @@ pub(crate) async fn without_overdue(
     }
     let late: HashSet<&SerialNumber> = overdue.iter().map(|(s, _)| s).collect();
     let mut lines = lines.to_vec();
+    let mut aside = 0i64;
     for a in assets.iter().filter(|a| late.contains(&a.serial)) {
         if let Some(l) = lines.iter_mut().find(|l| l.lot.id == a.lot) {
             // Set aside for this pick only: as if held.
             l.balance.held = l.balance.held.saturating_add(1);
+            aside += 1;
         }
     }
     let assets = assets
@@ -165,7 +169,7 @@ pub(crate) async fn without_overdue(
         .filter(|a| !late.contains(&a.serial))
         .cloned()
         .collect();
-    Ok(Some((lines, assets)))
+    Ok(Some((lines, assets, aside)))
 }
 
 pub(crate) async fn overdue_serials(

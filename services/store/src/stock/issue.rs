@@ -73,8 +73,8 @@ impl Op for IssueOp {
         };
         let today = Day::today(meta.now);
         let states = at.states();
-        let plan_with = |states: &[_], assets: &[_]| {
-            plan_issue(req, &item, states, assets, at.minimum, today, &mut new_id)
+        let plan_with = |states: &[_], assets: &[_], minimum: i64| {
+            plan_issue(req, &item, states, assets, minimum, today, &mut new_id)
         };
         // Picking first-expired-first-out, units up to date on their upkeep
         // go first; overdue ones only when they are needed (and then the
@@ -85,9 +85,11 @@ impl Op for IssueOp {
         } else {
             None
         };
-        let plan = match up_to_date.map(|(lines, fit)| plan_with(&lines, &fit)) {
+        let plan = match up_to_date
+            .map(|(lines, fit, aside)| plan_with(&lines, &fit, (at.minimum - aside).max(0)))
+        {
             Some(Ok(p)) => p,
-            _ => plan_with(&states, &assets).map_err(OpError::Rule)?,
+            _ => plan_with(&states, &assets, at.minimum).map_err(OpError::Rule)?,
         };
         // Assets overdue for upkeep leave only with an explicit override.
         let serials: Vec<_> = plan
