@@ -326,3 +326,44 @@ async fn an_approval_reserves_generators_up_to_date_on_their_upkeep_first() {
     app.assert_ledger_consistent().await;
     app.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn an_emergency_dispatched_before_approval_records_the_overdue_units_it_sent() {
+    use crate::allocation::{dispatch, dispatcher, keeper, line, raise, submit, transfer};
+    let app = TestApp::with_demo().await;
+    receive(&app, GEN, "GEN-A", 0, &["G-0", "G-1", "G-2"]).await;
+    set_day(&app, 2027, 1, 4);
+    let mut d = dispatcher(&app, "dispatcher@ZS", ZS);
+    let order = raise(
+        &mut d,
+        transfer(
+            pb::AllocationPriority::Emergency,
+            "HB-SY-ZS-01",
+            vec![line(GEN, 1, &[(ZS, 1)])],
+        ),
+    )
+    .await;
+    submit(&mut d, &order.id).await.unwrap();
+    // 先调后补: the keeper sends it before approval; upkeep does not hold it up.
+    let sent = dispatch(&mut keeper(&app, ZS), &order.id, ZS)
+        .await
+        .unwrap();
+    assert_eq!(sent.state, pb::AllocationState::Dispatched as i32);
+    let log = app
+        .audit(&app.token(&[Role::Auditor], "HB-SY"))
+        .list_audit_events(pb::ListAuditEventsRequest {
+            resource: format!("allocationOrders/{}", order.id),
+            method: "/reserve.v1.AllocationService/DispatchAllocationOrder".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(log.events.len(), 1);
+    let changes = reserve_tests::struct_json(log.events[0].changes.as_ref().unwrap());
+    let noted = &changes["upkeep_overdue_overridden"];
+    assert_eq!(noted["serials"], serde_json::json!(["G-0"]), "{changes}");
+    assert_eq!(noted["reason"], "emergency dispatch before approval");
+    app.assert_ledger_consistent().await;
+    app.stop().await.unwrap();
+}

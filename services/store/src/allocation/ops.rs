@@ -406,6 +406,11 @@ impl Op for ActionOp {
                 }
                 overdue
             }
+            // 先调后补: an emergency dispatched before approval is not held
+            // up for upkeep, but what left overdue is on the record.
+            OrderCommand::Dispatch(_) if order.approved_by.is_none() => {
+                upkeep_overdue(tx, &plan.entries, meta.now).await?
+            }
             _ => Vec::new(),
         };
         let posted = post(tx, meta, plan.entries, 0).await?;
@@ -441,7 +446,7 @@ impl Op for ActionOp {
                     "serials": overdue.iter().flat_map(|(_, s)| s.iter().map(|(x, _)| x.as_str())).collect::<Vec<_>>(),
                     "reason": match &self.command {
                         OrderCommand::Approve(_, why) => why.clone(),
-                        _ => None,
+                        _ => Some("emergency dispatch before approval".to_string()),
                     },
                 })),
             }),
@@ -484,7 +489,8 @@ async fn up_to_date_world(
     Ok(changed.then_some(fit))
 }
 
-/// The serials an approval reserves that are overdue for upkeep, per source
+/// The serials an approval reserves (or an emergency dispatch sends) that
+/// are overdue for upkeep, per source
 /// depot, with their due dates.
 async fn upkeep_overdue(
     tx: &mut AnyConnection,
@@ -499,10 +505,12 @@ async fn upkeep_overdue(
 > {
     let mut by_line: BTreeMap<(DepotCode, String), Vec<reserve_core::stock::SerialNumber>> =
         BTreeMap::new();
-    for e in entries
-        .iter()
-        .filter(|e| e.kind == reserve_core::stock::EntryType::Reserve && !e.serials.is_empty())
-    {
+    for e in entries.iter().filter(|e| {
+        matches!(
+            e.kind,
+            reserve_core::stock::EntryType::Reserve | reserve_core::stock::EntryType::TransferOut
+        ) && !e.serials.is_empty()
+    }) {
         by_line
             .entry((e.depot.clone(), e.lot.item.to_string()))
             .or_default()
