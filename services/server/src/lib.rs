@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod backup;
+pub mod calllog;
 pub mod config;
 pub mod lock;
 pub mod seed;

@@ -192,6 +192,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         drain_timeout: Duration::from_secs(20),
         sourcing: args.sourcing.config()?,
         maintenance: args.maintenance.config()?,
+        slow_call: Duration::from_millis(args.slow_call_ms),
     };
     reserve_server::serve(app, listener, shutdown_signal()).await?;
     store.close().await;

@@ -775,3 +775,100 @@ async fn a_backup_taken_under_write_load_restores_every_receipt_acknowledged_bef
         "receipts acknowledged before the backup are missing: {missing:?}"
     );
 }
+
+#[tokio::test]
+async fn every_call_leaves_one_json_log_line_with_method_code_and_caller_and_never_the_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_reserve-server"))
+        .args([
+            "--seed-demo",
+            "--log-format",
+            "json",
+            "--slow-call-ms",
+            "60000",
+        ])
+        .env_clear()
+        .env("RESERVE_LISTEN", format!("127.0.0.1:{port}"))
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let read = |mut r: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = r.read_to_string(&mut s);
+            s
+        })
+    };
+    let logs = [
+        read(Box::new(child.stdout.take().unwrap())),
+        read(Box::new(child.stderr.take().unwrap())),
+    ];
+    let mut server = Server(child);
+    let ch = wait_until_serving(port).await;
+    let token = keeper_token(&dir.path().join("reserve-dev.key"));
+
+    assert_eq!(list_items_with(ch.clone(), &token).await, tonic::Code::Ok);
+    assert_eq!(
+        list_items_with(ch.clone(), "not-a-token").await,
+        tonic::Code::Unauthenticated
+    );
+    let v: tonic::metadata::MetadataValue<_> = format!("Bearer {token}").parse().unwrap();
+    let mut net = reserve_api::pb::reserve::v1::network_service_client::NetworkServiceClient::with_interceptor(
+        ch,
+        move |mut req: tonic::Request<()>| {
+            req.metadata_mut().insert("authorization", v.clone());
+            req.metadata_mut()
+                .insert("x-request-id", "log-test-1".parse().unwrap());
+            Ok(req)
+        },
+    );
+    let missing = net
+        .get_depot(reserve_api::pb::reserve::v1::GetDepotRequest {
+            code: "HB-NOPE".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), tonic::Code::NotFound);
+
+    let pid = server.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    tokio::task::spawn_blocking(move || server.0.wait().unwrap())
+        .await
+        .unwrap();
+    let log: String = logs.into_iter().map(|t| t.join().unwrap()).collect();
+    assert!(!log.contains(&token), "the token reached the log");
+    assert!(!log.contains("Bearer"), "a bearer string reached the log");
+    let calls: Vec<serde_json::Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["target"] == "reserve::call")
+        .collect();
+    let of = |method: &str| -> Vec<&serde_json::Value> {
+        calls.iter().filter(|v| v["method"] == method).collect()
+    };
+    let items = of("/reserve.v1.CatalogService/ListItems");
+    assert_eq!(items.len(), 2, "{calls:?}");
+    assert!(items.iter().any(|v| v["code"] == "Ok"
+        && v["subject"] == "backup-test"
+        && v["scope"] == "HB-SY"
+        && v["level"] == "INFO"));
+    assert!(
+        items
+            .iter()
+            .any(|v| v["code"] == "Unauthenticated" && v["subject"] == "")
+    );
+    let depot = of("/reserve.v1.NetworkService/GetDepot");
+    assert_eq!(depot.len(), 1, "{calls:?}");
+    assert_eq!(depot[0]["code"], "NotFound");
+    assert_eq!(depot[0]["request_id"], "log-test-1");
+    assert!(depot[0]["latency_ms"].as_f64().is_some());
+}
