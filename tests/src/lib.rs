@@ -188,6 +188,7 @@ impl TestApp {
             drain_timeout: Duration::from_secs(2),
             sourcing: Default::default(),
             maintenance: Default::default(),
+            slow_call: std::time::Duration::from_millis(500),
         };
         let handle = tokio::spawn(reserve_server::serve(app, listener, async move {
             let _ = rx.await;
@@ -311,6 +312,7 @@ impl TestApp {
             drain_timeout: Duration::from_secs(2),
             sourcing: Default::default(),
             maintenance: Default::default(),
+            slow_call: std::time::Duration::from_millis(500),
         };
         let handle = tokio::spawn(reserve_server::serve(app, listener, async move {
             let _ = rx.await;

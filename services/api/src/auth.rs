@@ -193,6 +193,26 @@ fn principal_of(c: Claims) -> Result<Principal, AuthError> {
     })
 }
 
+/// Where the interceptor leaves the verified caller for a layer outside the
+/// service (the per-call log), which sees the request before the token is
+/// checked and the response after the principal is gone.
+#[derive(Clone, Debug, Default)]
+pub struct CallerSlot(Arc<std::sync::OnceLock<(String, String)>>);
+
+impl CallerSlot {
+    /// Records the caller's subject and scope depot.
+    pub fn set(&self, p: &Principal) {
+        let _ = self
+            .0
+            .set((p.subject.clone(), p.scope.as_str().to_string()));
+    }
+
+    /// The caller's subject and scope depot, once a token was accepted.
+    pub fn get(&self) -> Option<(&str, &str)> {
+        self.0.get().map(|(s, d)| (s.as_str(), d.as_str()))
+    }
+}
+
 /// The tonic interceptor that authenticates every call of a service and puts
 /// the [`Principal`] into the request's extensions.
 pub fn interceptor(
@@ -200,6 +220,9 @@ pub fn interceptor(
 ) -> impl FnMut(Request<()>) -> Result<Request<()>, Status> + Clone {
     move |mut req: Request<()>| match verifier.verify_metadata(req.metadata()) {
         Ok(p) => {
+            if let Some(slot) = req.extensions().get::<CallerSlot>() {
+                slot.set(&p);
+            }
             req.extensions_mut().insert(p);
             Ok(req)
         }

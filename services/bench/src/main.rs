@@ -298,6 +298,7 @@ pub(crate) async fn serve(store: &Store) -> anyhow::Result<Served> {
         drain_timeout: Duration::from_secs(5),
         sourcing: Default::default(),
         maintenance: Default::default(),
+        slow_call: std::time::Duration::from_millis(500),
     };
     let server = tokio::spawn(reserve_server::serve(app, listener, async move {
         let _ = stopped.await;

@@ -80,6 +80,8 @@ pub struct App {
     pub sourcing: reserve_api::sourcing::SourcingConfig,
     /// Maintenance settings (when a repair is overdue).
     pub maintenance: reserve_api::maintenance::MaintenanceConfig,
+    /// A call slower than this is logged at warn; zero never warns.
+    pub slow_call: Duration,
 }
 
 async fn set_all(reporter: &HealthReporter, status: ServingStatus) {
@@ -184,6 +186,7 @@ where
     let server = Server::builder()
         .accept_http1(true)
         .timeout(Duration::from_secs(60))
+        .layer(crate::calllog::CallLogLayer::new(app.slow_call))
         .layer(tonic_web::GrpcWebLayer::new())
         .add_service(health)
         .add_service(reflection_v1)

@@ -112,6 +112,10 @@ pub struct ServeArgs {
     /// Log format.
     #[arg(long, env = "RESERVE_LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
+    /// A call slower than this many milliseconds is logged at warn instead
+    /// of info (0: never).
+    #[arg(long, env = "RESERVE_SLOW_CALL_MS", default_value_t = 500)]
+    pub slow_call_ms: u64,
     /// Sourcing estimates and the relief kit.
     #[command(flatten)]
     pub sourcing: SourcingArgs,

@@ -1,8 +1,11 @@
 //! The reserve network server: configuration, assembly of the gRPC services,
-//! the demo network, and the commands beside serving (seed, check).
+//! the demo network, and the commands beside serving (seed, check, backup, restore).
 
 pub mod app;
+pub mod backup;
+pub mod calllog;
 pub mod config;
+pub mod lock;
 pub mod seed;
 
 pub use app::{App, serve};

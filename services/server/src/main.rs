@@ -7,7 +7,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use reserve_api::auth::Verifier;
 use reserve_core::time::{Clock, SystemClock};
-use reserve_server::config::{DbArgs, LogFormat, ServeArgs, resolve_key};
+use reserve_server::config::{DbArgs, LogFormat, ServeArgs, resolve_key, sqlite_file};
+use reserve_server::lock::DbLock;
 use reserve_server::{App, seed};
 use reserve_store::Store;
 use std::sync::Arc;
@@ -54,6 +55,60 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Copy the embedded SQLite database, consistently, while it serves
+    /// (PostgreSQL: use pg_dump).
+    Backup {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The backup file to write; it must not exist.
+        #[arg(long, value_name = "FILE")]
+        to: std::path::PathBuf,
+    },
+    /// Replace the SQLite database with a backup, when no server or command
+    /// has it open, then check the ledger; exits 1 if anything fails.
+    Restore {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The backup file to restore.
+        #[arg(long, value_name = "FILE")]
+        from: std::path::PathBuf,
+    },
+}
+
+/// Holds the shared lock of a SQLite database file for as long as it lives,
+/// so `restore` cannot replace the file under this process.
+fn lock_shared(db: &DbArgs) -> anyhow::Result<Option<DbLock>> {
+    sqlite_file(&db.database_url)
+        .map(|f| DbLock::shared(&f))
+        .transpose()
+}
+
+/// Prints an integrity report; true when every figure matches.
+fn print_report(report: &reserve_store::stock::IntegrityReport) -> bool {
+    println!(
+        "checked {} stock lines against {} ledger entries, and {} open documents",
+        report.lines_checked, report.entries_checked, report.documents_checked
+    );
+    if report.issues.is_empty() {
+        println!("every balance matches the ledger and every document's share");
+        return true;
+    }
+    for i in &report.issues {
+        println!(
+            "MISMATCH depot {} item {} lot {}{}: {:?} stored {} but recomputed {}",
+            i.depot,
+            i.item,
+            i.lot_number,
+            i.subject
+                .as_deref()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default(),
+            i.figure,
+            i.stored,
+            i.recomputed
+        );
+    }
+    false
 }
 
 fn init_logging(format: LogFormat) {
@@ -104,6 +159,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let (key, dev_key) = resolve_key(&args.auth, &args.db, args.listen)?;
     let verifier = Verifier::new(&key, &args.auth.jwt_issuer, &args.auth.jwt_audience)
         .map_err(|e| anyhow::anyhow!("token key: {e}"))?;
+    let _lock = lock_shared(&args.db)?;
     let store = open(&args.db).await?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     if args.seed_demo {
@@ -136,6 +192,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         drain_timeout: Duration::from_secs(20),
         sourcing: args.sourcing.config()?,
         maintenance: args.maintenance.config()?,
+        slow_call: Duration::from_millis(args.slow_call_ms),
     };
     reserve_server::serve(app, listener, shutdown_signal()).await?;
     store.close().await;
@@ -156,6 +213,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Some(Command::SeedDemo { db }) => {
             init_logging(LogFormat::Pretty);
+            let _lock = lock_shared(&db)?;
             let store = open(&db).await?;
             let s = seed::seed_demo(&store, SystemClock.now()).await?;
             println!(
@@ -168,38 +226,49 @@ async fn main() -> anyhow::Result<()> {
         }
         Some(Command::Check { db }) => {
             init_logging(LogFormat::Pretty);
+            let _lock = lock_shared(&db)?;
             let store = open(&db).await?;
             let report = store
                 .check_integrity(&reserve_core::depot::DepotPath::from_stored("/".into()))
                 .await?;
             store.close().await;
+            if !print_report(&report) {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        Some(Command::Backup { db, to }) => {
+            init_logging(LogFormat::Pretty);
+            let info = reserve_server::backup::backup(&db, &to).await?;
             println!(
-                "checked {} stock lines against {} ledger entries, and {} open documents",
-                report.lines_checked, report.entries_checked, report.documents_checked
+                "backed up to {} (schema version {}, {} migrations; integrity ok)",
+                to.display(),
+                info.schema_version,
+                info.migrations
             );
-            if report.issues.is_empty() {
-                println!("every balance matches the ledger and every document's share");
-                return Ok(());
+            Ok(())
+        }
+        Some(Command::Restore { db, from }) => {
+            init_logging(LogFormat::Pretty);
+            let (info, report) = reserve_server::backup::restore(&db, &from).await?;
+            println!(
+                "restored {} (schema version {}{}; integrity ok)",
+                from.display(),
+                info.schema_version,
+                if info.pending_migrations > 0 {
+                    format!(", {} newer migrations applied", info.pending_migrations)
+                } else {
+                    String::new()
+                }
+            );
+            if !print_report(&report) {
+                std::process::exit(1);
             }
-            for i in &report.issues {
-                println!(
-                    "MISMATCH depot {} item {} lot {}{}: {:?} stored {} but recomputed {}",
-                    i.depot,
-                    i.item,
-                    i.lot_number,
-                    i.subject
-                        .as_deref()
-                        .map(|s| format!(" ({s})"))
-                        .unwrap_or_default(),
-                    i.figure,
-                    i.stored,
-                    i.recomputed
-                );
-            }
-            std::process::exit(1);
+            Ok(())
         }
         Some(Command::Migrate { db }) => {
             init_logging(LogFormat::Pretty);
+            let _lock = lock_shared(&db)?;
             let store = open(&db).await?;
             store.close().await;
             Ok(())

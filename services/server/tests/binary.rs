@@ -527,3 +527,348 @@ async fn sigint_drains_and_exits_zero_saying_it_is_shutting_down() {
     assert_eq!(status.code(), Some(0), "SIGINT drains and exits 0: {log}");
     assert!(log.contains("shutting down"), "{log}");
 }
+
+/// A token for the keeper of the city depot of the demo network, minted
+/// from the development key beside the database.
+fn keeper_token(key: &std::path::Path) -> String {
+    let secret = reserve_api::devkey::read(key).unwrap();
+    reserve_api::auth::Minter::hs256(&secret, "reserve-dev", "reserve.v1")
+        .unwrap()
+        .mint(&reserve_api::auth::TokenRequest {
+            subject: "backup-test".into(),
+            name: "backup-test".into(),
+            roles: vec!["depot_keeper".into()],
+            scope_depot: "HB-SY".into(),
+            ttl_seconds: 600,
+        })
+        .unwrap()
+}
+
+type StockClient = reserve_api::pb::reserve::v1::stock_service_client::StockServiceClient<
+    tonic::service::interceptor::InterceptedService<
+        tonic::transport::Channel,
+        Box<dyn FnMut(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> + Send>,
+    >,
+>;
+
+fn stock_client(ch: tonic::transport::Channel, token: &str) -> StockClient {
+    let v: tonic::metadata::MetadataValue<_> = format!("Bearer {token}").parse().unwrap();
+    reserve_api::pb::reserve::v1::stock_service_client::StockServiceClient::with_interceptor(
+        ch,
+        Box::new(move |mut req: tonic::Request<()>| {
+            req.metadata_mut().insert("authorization", v.clone());
+            Ok(req)
+        }),
+    )
+}
+
+/// Starts the binary with the development key on the SQLite file `db`.
+fn serve_sqlite(dir: &std::path::Path, db: &std::path::Path, port: u16, seed: bool) -> Server {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_reserve-server"));
+    if seed {
+        cmd.arg("--seed-demo");
+    }
+    Server(
+        cmd.arg("--database-url")
+            .arg(format!("sqlite://{}", db.display()))
+            .env_clear()
+            .env("RESERVE_LISTEN", format!("127.0.0.1:{port}"))
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// Runs a `reserve-server` command to completion.
+async fn command(dir: &std::path::Path, args: Vec<String>) -> std::process::Output {
+    let dir = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_reserve-server"))
+            .args(&args)
+            .env_clear()
+            .current_dir(dir)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_backup_taken_under_write_load_restores_every_receipt_acknowledged_before_it() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let live = dir.path().join("live").join("reserve.db");
+    std::fs::create_dir_all(live.parent().unwrap()).unwrap();
+    let live_url = format!("sqlite://{}", live.display());
+    let port = free_port();
+    let mut server = serve_sqlite(dir.path(), &live, port, true);
+    let ch = wait_until_serving(port).await;
+    let token = keeper_token(&live.parent().unwrap().join("reserve-dev.key"));
+
+    // Four clients post 200 receipts, one lot each; every acknowledgement
+    // notes whether the backup had already started when it arrived.
+    const RECEIPTS: usize = 200;
+    let started = Arc::new(AtomicBool::new(false));
+    let acked = Arc::new(AtomicUsize::new(0));
+    let before = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut workers = Vec::new();
+    for w in 0..4 {
+        let mut stock = stock_client(ch.clone(), &token);
+        let (started, acked, before) = (started.clone(), acked.clone(), before.clone());
+        workers.push(tokio::spawn(async move {
+            for n in (w..RECEIPTS).step_by(4) {
+                stock
+                    .receive_stock(reserve_api::pb::reserve::v1::ReceiveStockRequest {
+                        request_id: format!("backup-load-{n}"),
+                        depot_code: "HB-SY".into(),
+                        item_id: "tent-12m2".into(),
+                        lot_number: format!("BK-{n:04}"),
+                        quantity: 1,
+                        ..Default::default()
+                    })
+                    .await
+                    .unwrap();
+                if !started.load(Ordering::SeqCst) {
+                    before.lock().unwrap().push(format!("BK-{n:04}"));
+                }
+                acked.fetch_add(1, Ordering::SeqCst);
+            }
+        }));
+    }
+    while acked.load(Ordering::SeqCst) < 60 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let backup = dir.path().join("reserve-backup.db");
+    started.store(true, Ordering::SeqCst);
+    let out = command(
+        dir.path(),
+        vec![
+            "backup".into(),
+            "--database-url".into(),
+            live_url.clone(),
+            "--to".into(),
+            backup.display().to_string(),
+        ],
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "backup failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for w in workers {
+        w.await.unwrap();
+    }
+    let must_have = before.lock().unwrap().clone();
+    assert!(must_have.len() >= 60);
+
+    let again = command(
+        dir.path(),
+        vec![
+            "backup".into(),
+            "--database-url".into(),
+            live_url.clone(),
+            "--to".into(),
+            backup.display().to_string(),
+        ],
+    )
+    .await;
+    assert!(!again.status.success(), "a second backup to the same file");
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("refusing to overwrite"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+
+    let busy = command(
+        dir.path(),
+        vec![
+            "restore".into(),
+            "--database-url".into(),
+            live_url.clone(),
+            "--from".into(),
+            backup.display().to_string(),
+        ],
+    )
+    .await;
+    assert!(!busy.status.success(), "restore under a running server");
+    assert!(
+        String::from_utf8_lossy(&busy.stderr).contains("in use"),
+        "{}",
+        String::from_utf8_lossy(&busy.stderr)
+    );
+
+    let pid = server.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = tokio::task::spawn_blocking(move || {
+        let s = server.0.wait().unwrap();
+        std::mem::forget(server);
+        s
+    })
+    .await
+    .unwrap();
+    assert_eq!(status.code(), Some(0));
+
+    let restored = dir.path().join("restored").join("reserve.db");
+    let out = command(
+        dir.path(),
+        vec![
+            "restore".into(),
+            "--database-url".into(),
+            format!("sqlite://{}", restored.display()),
+            "--from".into(),
+            backup.display().to_string(),
+        ],
+    )
+    .await;
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "restore failed: {said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("every balance matches the ledger"), "{said}");
+
+    let port = free_port();
+    let _restored_server = serve_sqlite(dir.path(), &restored, port, false);
+    let ch = wait_until_serving(port).await;
+    let token = keeper_token(&restored.parent().unwrap().join("reserve-dev.key"));
+    let mut stock = stock_client(ch, &token);
+    let mut lots = std::collections::HashSet::new();
+    let mut page_token = String::new();
+    loop {
+        let page = stock
+            .list_stock(reserve_api::pb::reserve::v1::ListStockRequest {
+                depot_code: "HB-SY".into(),
+                item_id: "tent-12m2".into(),
+                page_size: 1000,
+                page_token: page_token.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        lots.extend(
+            page.lines
+                .into_iter()
+                .filter_map(|l| l.lot.map(|l| l.lot_number)),
+        );
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        page_token = page.next_page_token;
+    }
+    let missing: Vec<_> = must_have.iter().filter(|l| !lots.contains(*l)).collect();
+    assert!(
+        missing.is_empty(),
+        "receipts acknowledged before the backup are missing: {missing:?}"
+    );
+}
+
+#[tokio::test]
+async fn every_call_leaves_one_json_log_line_with_method_code_and_caller_and_never_the_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_reserve-server"))
+        .args([
+            "--seed-demo",
+            "--log-format",
+            "json",
+            "--slow-call-ms",
+            "60000",
+        ])
+        .env_clear()
+        .env("RESERVE_LISTEN", format!("127.0.0.1:{port}"))
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let read = |mut r: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = r.read_to_string(&mut s);
+            s
+        })
+    };
+    let logs = [
+        read(Box::new(child.stdout.take().unwrap())),
+        read(Box::new(child.stderr.take().unwrap())),
+    ];
+    let mut server = Server(child);
+    let ch = wait_until_serving(port).await;
+    let token = keeper_token(&dir.path().join("reserve-dev.key"));
+
+    assert_eq!(list_items_with(ch.clone(), &token).await, tonic::Code::Ok);
+    assert_eq!(
+        list_items_with(ch.clone(), "not-a-token").await,
+        tonic::Code::Unauthenticated
+    );
+    let v: tonic::metadata::MetadataValue<_> = format!("Bearer {token}").parse().unwrap();
+    let mut net = reserve_api::pb::reserve::v1::network_service_client::NetworkServiceClient::with_interceptor(
+        ch,
+        move |mut req: tonic::Request<()>| {
+            req.metadata_mut().insert("authorization", v.clone());
+            req.metadata_mut()
+                .insert("x-request-id", "log-test-1".parse().unwrap());
+            Ok(req)
+        },
+    );
+    let missing = net
+        .get_depot(reserve_api::pb::reserve::v1::GetDepotRequest {
+            code: "HB-NOPE".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), tonic::Code::NotFound);
+
+    let pid = server.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    tokio::task::spawn_blocking(move || server.0.wait().unwrap())
+        .await
+        .unwrap();
+    let log: String = logs.into_iter().map(|t| t.join().unwrap()).collect();
+    assert!(!log.contains(&token), "the token reached the log");
+    assert!(!log.contains("Bearer"), "a bearer string reached the log");
+    let calls: Vec<serde_json::Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["target"] == "reserve::call")
+        .collect();
+    let of = |method: &str| -> Vec<&serde_json::Value> {
+        calls.iter().filter(|v| v["method"] == method).collect()
+    };
+    let items = of("/reserve.v1.CatalogService/ListItems");
+    assert_eq!(items.len(), 2, "{calls:?}");
+    assert!(items.iter().any(|v| v["code"] == "Ok"
+        && v["subject"] == "backup-test"
+        && v["scope"] == "HB-SY"
+        && v["level"] == "INFO"));
+    assert!(
+        items
+            .iter()
+            .any(|v| v["code"] == "Unauthenticated" && v["subject"] == "")
+    );
+    let depot = of("/reserve.v1.NetworkService/GetDepot");
+    assert_eq!(depot.len(), 1, "{calls:?}");
+    assert_eq!(depot[0]["code"], "NotFound");
+    assert_eq!(depot[0]["request_id"], "log-test-1");
+    assert!(depot[0]["latency_ms"].as_f64().is_some());
+}

@@ -54,7 +54,8 @@ pub struct Store {
     backend: Backend,
 }
 
-static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
+pub(crate) static SQLITE_MIGRATOR: sqlx::migrate::Migrator =
+    sqlx::migrate!("../../migrations/sqlite");
 static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
 
 /// How long SQLite waits for another process's write lock before giving up.

@@ -10,6 +10,7 @@
 
 pub mod allocation;
 pub mod audit;
+pub mod backup;
 pub mod catalog;
 pub mod db;
 pub mod enterprise;

@@ -1,0 +1,135 @@
+//! One log line per gRPC call: method, status code, latency, the caller's
+//! subject and scope depot, and the request id the client sent in the
+//! `x-request-id` header. Never the token, the request or the response body.
+//!
+//! The layer wraps every service, outside the token check: it puts a
+//! [`CallerSlot`] on the request, the auth interceptor fills it once the
+//! token is verified, and the layer reads it when the response comes. The
+//! status is the `grpc-status` header of a trailers-only response (every
+//! error tonic answers before the body), otherwise OK; the latency is until
+//! the response headers, which for a unary call is the whole call and for a
+//! stream is how long it took to open. Health checks log at debug, since
+//! load balancers poll them.
+
+use reserve_api::auth::CallerSlot;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+use tonic::codegen::http;
+
+/// The tower layer; `slow` is the latency above which a call logs at warn
+/// (zero turns the warning off).
+#[derive(Clone, Copy, Debug)]
+pub struct CallLogLayer {
+    slow: Duration,
+}
+
+impl CallLogLayer {
+    /// A layer warning about calls slower than `slow`.
+    pub fn new(slow: Duration) -> Self {
+        Self { slow }
+    }
+}
+
+impl<S> tower::Layer<S> for CallLogLayer {
+    type Service = CallLog<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        CallLog {
+            inner,
+            slow: self.slow,
+        }
+    }
+}
+
+/// The service the layer makes.
+#[derive(Clone, Debug)]
+pub struct CallLog<S> {
+    inner: S,
+    slow: Duration,
+}
+
+impl<S, B, R> tower::Service<http::Request<B>> for CallLog<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<R>>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
+        let started = Instant::now();
+        let method = req.uri().path().to_string();
+        let request_id = req
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| v.len() <= 128)
+            .map(str::to_string);
+        let slot = CallerSlot::default();
+        req.extensions_mut().insert(slot.clone());
+        let slow = self.slow;
+        let fut = self.inner.call(req);
+        Box::pin(async move {
+            let result = fut.await;
+            let latency = started.elapsed();
+            let code = match &result {
+                Ok(resp) => resp
+                    .headers()
+                    .get("grpc-status")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<i32>().ok())
+                    .map_or(tonic::Code::Ok, tonic::Code::from_i32),
+                Err(_) => tonic::Code::Unknown,
+            };
+            log_call(&method, code, latency, &slot, request_id.as_deref(), slow);
+            result
+        })
+    }
+}
+
+fn log_call(
+    method: &str,
+    code: tonic::Code,
+    latency: Duration,
+    slot: &CallerSlot,
+    request_id: Option<&str>,
+    slow: Duration,
+) {
+    let (subject, scope) = slot.get().unwrap_or(("", ""));
+    let latency_ms = latency.as_secs_f64() * 1000.0;
+    let code = format!("{code:?}");
+    let request_id = request_id.unwrap_or("");
+    if !slow.is_zero() && latency > slow {
+        tracing::warn!(
+            target: "reserve::call",
+            method,
+            code,
+            latency_ms,
+            subject,
+            scope,
+            request_id,
+            slow_ms = slow.as_millis() as u64,
+            "slow call"
+        );
+    } else if method.starts_with("/grpc.health.") {
+        tracing::debug!(target: "reserve::call", method, code, latency_ms, "call");
+    } else {
+        tracing::info!(
+            target: "reserve::call",
+            method,
+            code,
+            latency_ms,
+            subject,
+            scope,
+            request_id,
+            "call"
+        );
+    }
+}
