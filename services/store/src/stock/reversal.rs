@@ -46,11 +46,6 @@ impl Op for ReverseOp {
         let Some(depot) = load_depot_for_stock(tx, original.depot.as_str()).await? else {
             return rule(StockError::DepotNotFound(original.depot.to_string()));
         };
-        let reversed: Option<(String,)> =
-            sqlx::query_as("SELECT id FROM ledger_entries WHERE reverses_id = $1")
-                .bind(&original.id)
-                .fetch_optional(&mut *tx)
-                .await?;
         let Some(line) = load_line(tx, original.depot.as_str(), original.lot.as_str()).await?
         else {
             return Err(OpError::Store(StoreError::Corrupt(format!(
@@ -59,6 +54,17 @@ impl Op for ReverseOp {
             ))));
         };
         let assets = load_assets(tx, original.item.as_str(), &original.serials).await?;
+        // Read after the line and the assets: on PostgreSQL (read committed)
+        // each read sees what was committed when it ran, so a reversal that
+        // committed meanwhile shows here whenever its balance showed above.
+        // Read before them, a racing second reversal could see the first's
+        // balance without the first, and be refused for stock instead of
+        // being told the entry is reversed.
+        let reversed: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM ledger_entries WHERE reverses_id = $1")
+                .bind(&original.id)
+                .fetch_optional(&mut *tx)
+                .await?;
         let state = line.state();
         let plan = |holders: &[_]| {
             plan_reversal(
