@@ -946,3 +946,74 @@ async fn equipment_overdue_for_upkeep_is_not_lent_out() {
     assert!(err.message().contains("LT-A"), "{}", err.message());
     app.assert_ledger_consistent().await;
 }
+
+#[tokio::test]
+async fn bad_returns_and_recalls_name_the_field_and_a_replayed_return_changes_nothing() {
+    let app = TestApp::with_demo().await;
+    receive(&app, ZS1, TENT, "TN-1", 20, &[]).await;
+    let mut k = keeper(&app, ZS1);
+    let l = k
+        .create_lease(lease_req(ZS1, vec![line(TENT, 10, &[], 500)], 10, 0, true))
+        .await
+        .unwrap()
+        .into_inner()
+        .lease
+        .unwrap();
+    let before = app.fingerprint().await;
+    // No lines, and a line that is not on the lease.
+    let err = k
+        .return_lease(pb::ReturnLeaseRequest {
+            request_id: rid(),
+            lease_id: l.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(violated_fields(&err), vec!["lines".to_string()]);
+    let err = k
+        .return_lease(pb::ReturnLeaseRequest {
+            request_id: rid(),
+            lease_id: l.id.clone(),
+            lines: vec![pb::LeaseReturnLine {
+                line_number: 2,
+                quantity: 1,
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound, "{err:?}");
+    // A recall with no deadline or reason.
+    let mut d = leases(&app, "disp@ZS", &[Role::Dispatcher], ZS);
+    let err = d
+        .recall_lease(pb::RecallLeaseRequest {
+            request_id: rid(),
+            lease_id: l.id.clone(),
+            deadline_hours: 0,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        violated_fields(&err),
+        vec!["deadline_hours".to_string(), "reason".to_string()]
+    );
+    assert_eq!(app.fingerprint().await, before);
+    // A return retried with its request id answers as before and moves nothing more.
+    let back = pb::ReturnLeaseRequest {
+        request_id: rid(),
+        lease_id: l.id.clone(),
+        lines: vec![pb::LeaseReturnLine {
+            line_number: 1,
+            quantity: 4,
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let first = k.return_lease(back.clone()).await.unwrap().into_inner();
+    let again = k.return_lease(back).await.unwrap().into_inner();
+    assert_eq!(first, again);
+    assert_eq!(figures(&app, ZS1, TENT).await, (14, 0, 6, 14));
+    app.assert_ledger_consistent().await;
+}
