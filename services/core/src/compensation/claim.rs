@@ -110,6 +110,8 @@ pub struct Claim {
     pub owner_kind: OwnerKind,
     /// Owner name.
     pub owner_name: String,
+    /// The owner's private data, masked.
+    pub owner_masked: crate::requisition::identity::MaskedOwner,
     /// Reference to the owner's sealed private data.
     pub private_ref: String,
     /// Direct costs the owner claimed.
@@ -169,6 +171,7 @@ impl Claim {
             incident_id: r.incident_id.clone(),
             owner_kind: r.owner.kind,
             owner_name: r.owner.name.clone(),
+            owner_masked: r.owner.masked.clone(),
             private_ref: r.owner.private_ref.clone(),
             claimed_costs,
             accepted_costs: Vec::new(),
@@ -256,8 +259,9 @@ impl Claim {
         c.accepted_costs = accepted;
         c.assessed = Some(f);
         c.assessed_by = Some(by.to_string());
+        // The amount last approved stays until the new one is approved:
+        // payments made under it are never more than it.
         c.approved_by = None;
-        c.approved_fen = 0;
         Ok(c.step(ClaimState::Assessed, by, now, text))
     }
 
