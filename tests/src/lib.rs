@@ -580,7 +580,11 @@ impl TestApp {
         let rows = sqlx::query(sql).fetch_all(&mut c).await.unwrap();
         c.close().await.unwrap();
         rows.iter()
-            .map(|r| r.try_get::<Option<String>, _>(0).unwrap().unwrap_or_default())
+            .map(|r| {
+                r.try_get::<Option<String>, _>(0)
+                    .unwrap()
+                    .unwrap_or_default()
+            })
             .collect()
     }
 

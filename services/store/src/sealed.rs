@@ -170,13 +170,12 @@ impl Store {
     /// Opens the sealed private data `row` (for finance's replies).
     pub async fn unseal(&self, row: &str) -> Result<Unsealed, StoreError> {
         let mut c = self.reader().acquire().await?;
-        let found: Option<SealedRow> =
-            sqlx::query_as(
-                "SELECT key_id, nonce, ciphertext, purged_at FROM private_data WHERE id = $1",
-            )
-            .bind(row)
-            .fetch_optional(&mut *c)
-            .await?;
+        let found: Option<SealedRow> = sqlx::query_as(
+            "SELECT key_id, nonce, ciphertext, purged_at FROM private_data WHERE id = $1",
+        )
+        .bind(row)
+        .fetch_optional(&mut *c)
+        .await?;
         match found {
             None => Err(StoreError::Sealed(format!("private data {row} is missing"))),
             Some((_, _, _, Some(at))) => Ok(Unsealed::Purged(at)),
