@@ -132,13 +132,15 @@ pub fn parse_direct_costs(drafts: &[DirectCostDraft]) -> Result<Vec<DirectCost>,
                 if !(1..=10_000_000).contains(&d.daily_wage_fen) {
                     v.add(f("daily_wage_fen"), "must be 1 to 10000000 fen");
                 }
-                if d.amount_fen != 0 {
+                let computed = d.staff_days.checked_mul(d.daily_wage_fen).unwrap_or(0);
+                // A cost read back from a claim carries its computed amount.
+                if d.amount_fen != 0 && d.amount_fen != computed {
                     v.add(
                         f("amount_fen"),
                         "is computed for labour (staff-days × daily wage); leave it 0",
                     );
                 }
-                d.staff_days.checked_mul(d.daily_wage_fen).unwrap_or(0)
+                computed
             }
             Some(_) => {
                 if !(1..=MAX_AMOUNT_FEN).contains(&d.amount_fen) {
