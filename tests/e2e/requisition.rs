@@ -254,7 +254,7 @@ async fn an_excavator_and_300_quilts_go_from_the_scene_to_a_paid_claim() {
     assert!(o.masked);
     assert_eq!(o.id_number, "4203**********1232");
     assert_eq!(o.bank_account, "6222***********3445");
-    assert_eq!(o.phone, "138****5678");
+    assert_eq!(o.phone, "13*******78");
 
     // Ten days on the excavator comes back with a damaged bucket (repair
     // 30,000 yuan); 280 quilts were used at the shelter and 20 come back.
@@ -961,4 +961,95 @@ async fn a_purge_removes_owners_private_data_from_claims_settled_long_ago_and_ke
         .unwrap_err();
     assert_eq!(e.code(), Code::PermissionDenied);
     let _ = DAY;
+}
+
+#[tokio::test]
+async fn requisitioned_stock_never_exceeds_the_units_without_an_outcome_through_receipts_reversals_or_other_depots()
+ {
+    let app = TestApp::with_demo().await;
+    let r = create(&app).await;
+    let receive = |lot: &str, qty: i64| pb::ReceiveStockRequest {
+        request_id: rid(),
+        depot_code: ZS.into(),
+        item_id: "quilt-cotton".into(),
+        lot_number: lot.into(),
+        expiry_date: date(2031, 1, 1),
+        quantity: qty,
+        requisition_id: r.number.clone(),
+        requisition_line_number: 2,
+        ..Default::default()
+    };
+    // 100 quilts were used at the scene before any reached a depot.
+    record(
+        &mut dispatcher(&app),
+        &r.id,
+        vec![outcome(2, pb::RequisitionOutcomeKind::Consumed, 100, 0)],
+        "",
+    )
+    .await
+    .unwrap();
+    let mut k = app.keeper("keeper@HB-SY-ZS", ZS);
+    let e = k.receive_stock(receive("ZY-A", 300)).await.unwrap_err();
+    assert_eq!(reason(&e).as_deref(), Some("REQUISITION_MISMATCH"), "{e:?}");
+    let first = k
+        .receive_stock(receive("ZY-A", 190))
+        .await
+        .unwrap()
+        .into_inner()
+        .entry
+        .unwrap();
+    // A mistaken receipt reversed gives its count back: the right one goes in.
+    k.reverse_entry(pb::ReverseEntryRequest {
+        request_id: rid(),
+        entry_id: first.id,
+        reason: "数量录错".into(),
+    })
+    .await
+    .unwrap();
+    k.receive_stock(receive("ZY-A", 10)).await.unwrap();
+    k.receive_stock(receive("ZY-B", 10)).await.unwrap();
+    let got = dispatcher(&app)
+        .get_requisition(pb::GetRequisitionRequest {
+            requisition_id: r.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .requisition
+        .unwrap();
+    assert_eq!(
+        got.items[1].received, 20,
+        "the reversed receipt no longer counts"
+    );
+    // Outside the requisitioning tier (the provincial depot): refused.
+    let mut foreign = receive("ZY-C", 1);
+    foreign.depot_code = "HB".into();
+    let e = app
+        .keeper("keeper@HB", "HB")
+        .receive_stock(foreign)
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&e).as_deref(), Some("REQUISITION_MISMATCH"), "{e:?}");
+    // Two outcomes of one request taking from the same lots: 8 back intact
+    // and 8 damaged leave 4 of the 20 in stock.
+    let mut keeper = reqs(&app, "keeper@HB-SY-ZS", &[Role::DepotKeeper], ZS);
+    let mut damaged = outcome(2, pb::RequisitionOutcomeKind::Damaged, 8, 0);
+    damaged.repair_cost_fen = 0;
+    let after = record(
+        &mut keeper,
+        &r.id,
+        vec![
+            outcome(2, pb::RequisitionOutcomeKind::ReturnedIntact, 8, 0),
+            damaged,
+        ],
+        ZS,
+    )
+    .await
+    .unwrap();
+    assert_eq!(after.items[1].outstanding, 200 - 16);
+    assert_eq!(
+        line_on_hand(&app, ZS, "ZY-A").await + line_on_hand(&app, ZS, "ZY-B").await,
+        4
+    );
+    app.assert_ledger_consistent().await;
 }

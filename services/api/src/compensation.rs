@@ -70,7 +70,7 @@ impl CompensationApi {
             masked: c.owner_masked.clone(),
             private_ref: c.private_ref.clone(),
         };
-        let o = owner_pb(&self.ctx.store, p, &owner).await?;
+        let o = owner_pb(&self.ctx, p, &c.depot, &owner).await?;
         Ok(claim_pb(c, o, f.or(c.assessed.as_ref())))
     }
 }

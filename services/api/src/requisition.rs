@@ -18,7 +18,6 @@ use reserve_core::requisition::{
     NewRequisition, OutcomeDraft, Owner, OwnerDraft, Requisition, RequisitionDraft,
     RequisitionItemDraft, outcome_time, parse_outcomes,
 };
-use reserve_store::Store;
 use reserve_store::requisition::{OutcomeRequest, RequisitionFilter};
 use reserve_store::sealed::Unsealed;
 use tonic::{Request, Response, Status};
@@ -42,16 +41,18 @@ impl RequisitionApi {
     }
 
     async fn reply(&self, p: &Principal, r: &Requisition) -> Result<pb::Requisition, Status> {
-        let owner = owner_pb(&self.ctx.store, p, &r.owner).await?;
+        let owner = owner_pb(&self.ctx, p, &r.depot, &r.owner).await?;
         Ok(requisition_pb(r, owner, self.ctx.clock.now()))
     }
 }
 
-/// The owner as `p` may see them: in full for finance (opened from the
-/// sealed store, or marked purged), masked for everyone else.
+/// The owner as `p` may see them: in full for finance whose scope covers
+/// the requisitioning tier's depot (opened from the sealed store, or marked
+/// purged), masked for everyone else.
 pub async fn owner_pb(
-    store: &Store,
+    ctx: &Ctx,
     p: &Principal,
+    depot: &DepotCode,
     owner: &Owner,
 ) -> Result<pb::RequisitionOwner, Status> {
     let masked = pb::RequisitionOwner {
@@ -64,10 +65,11 @@ pub async fn owner_pb(
         masked: true,
         purged: false,
     };
-    if !sees_private_data(p) {
+    if !sees_private_data(p) || ctx.in_scope(p, depot).await.is_err() {
         return Ok(masked);
     }
-    match store
+    match ctx
+        .store
         .unseal(&owner.private_ref)
         .await
         .map_err(status_of_store)?

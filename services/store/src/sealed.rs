@@ -206,13 +206,17 @@ impl Store {
             for (id, k, n, ct) in rows {
                 let data = sealer.open(&id, &k, &n, &ct)?;
                 let (k2, n2, ct2) = sealer.seal(&id, &data)?;
-                sqlx::query("UPDATE private_data SET key_id = $1, nonce = $2, ciphertext = $3 WHERE id = $4")
-                    .bind(k2)
-                    .bind(n2)
-                    .bind(ct2)
-                    .bind(&id)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "UPDATE private_data SET key_id = $1, nonce = $2, ciphertext = $3 \
+                     WHERE id = $4 AND key_id = $5 AND purged_at IS NULL",
+                )
+                .bind(k2)
+                .bind(n2)
+                .bind(ct2)
+                .bind(&id)
+                .bind(&k)
+                .execute(&mut *tx)
+                .await?;
                 done += 1;
             }
             tx.commit().await?;

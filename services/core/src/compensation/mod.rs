@@ -133,6 +133,12 @@ pub fn parse_direct_costs(drafts: &[DirectCostDraft]) -> Result<Vec<DirectCost>,
                     v.add(f("daily_wage_fen"), "must be 1 to 10000000 fen");
                 }
                 let computed = d.staff_days.checked_mul(d.daily_wage_fen).unwrap_or(0);
+                if computed > MAX_AMOUNT_FEN {
+                    v.add(
+                        f("staff_days"),
+                        format!("times daily_wage_fen must be at most {MAX_AMOUNT_FEN} fen"),
+                    );
+                }
                 // A cost read back from a claim carries its computed amount.
                 if d.amount_fen != 0 && d.amount_fen != computed {
                     v.add(

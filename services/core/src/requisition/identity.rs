@@ -56,9 +56,11 @@ impl ResidentId {
 }
 
 /// Keeps the first `head` and last `tail` characters and stars the rest:
-/// `4203**********1234`. Short values are starred whole.
+/// `4203**********1234`; never shows more than a quarter at each end.
 pub fn mask(value: &str, head: usize, tail: usize) -> String {
     let chars: Vec<char> = value.chars().collect();
+    // At least half is always hidden, however short the value.
+    let (head, tail) = (head.min(chars.len() / 4), tail.min(chars.len() / 4));
     if chars.len() <= head + tail {
         return "*".repeat(chars.len());
     }
@@ -172,7 +174,8 @@ mod tests {
     #[test]
     fn masks_keep_four_and_four_and_phones_three_and_four() {
         assert_eq!(mask("42030219800101123X", 4, 4), "4203**********123X");
-        assert_eq!(mask("13812345678", 3, 4), "138****5678");
+        assert_eq!(mask("13812345678", 3, 4), "13*******78");
+        assert_eq!(mask("87654321", 3, 4), "87****21");
         assert_eq!(mask("123", 4, 4), "***");
         let p = PrivateOwner {
             id_number: "11010519491231002X".into(),

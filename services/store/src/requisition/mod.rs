@@ -26,11 +26,13 @@ use reserve_core::requisition::{
     NewRequisition, Outcome, OutcomeKind, Requisition, RequisitionError, RequisitionItem,
     RequisitionState, VOUCHER_HOURS,
 };
+use reserve_core::stock::fields::MAX_BACKDATE_DAYS;
 use reserve_core::stock::{Delta, EntryDraft, EntryType};
 use reserve_core::time::UtcMillis;
 use rows::{insert_requisition, load_requisition, next_number, save_requisition, units_in_stock};
 use serde_json::json;
 use sqlx::AnyConnection;
+use std::collections::HashMap;
 
 type Fail = OpError<RequisitionError>;
 
@@ -183,7 +185,9 @@ impl Store {
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let body: String = sqlx::Row::try_get(r, "body").map_err(StoreError::from)?;
-            out.push(serde_json::from_str::<Requisition>(&body).map_err(StoreError::from)?);
+            let mut q = serde_json::from_str::<Requisition>(&body).map_err(StoreError::from)?;
+            rows::fill_received(&mut c, &mut q).await?;
+            out.push(q);
         }
         Ok(page::finish(out, size.get(), &filters, |r| {
             (r.taken_at, r.id.clone())
@@ -405,6 +409,28 @@ impl Op for OutcomeOp {
             .record_outcomes(self.req.outcomes.clone(), meta.now)
             .map_err(OpError::Rule)?;
         check_etag(&r, self.etag)?;
+        if self.req.from_depot.is_some()
+            && self
+                .req
+                .outcomes
+                .iter()
+                .any(|o| o.at < meta.now.saturating_sub(MAX_BACKDATE_DAYS * 86_400_000))
+        {
+            return rule(RequisitionError::Invalid(reserve_core::Violations::one(
+                "occurred_time",
+                format!(
+                    "units leaving depot stock are dated within the last {MAX_BACKDATE_DAYS} days, as any stock movement"
+                ),
+            )));
+        }
+        // Receipts into the line's lots and outcomes outside stock take turns.
+        let mut lines: Vec<u32> = self.req.outcomes.iter().map(|o| o.line).collect();
+        lines.sort_unstable();
+        lines.dedup();
+        for line in &lines {
+            rows::lock_line(tx, &r.id, *line).await?;
+        }
+        let mut taken: HashMap<String, i64> = HashMap::new();
         let mut entries = Vec::new();
         for o in &self.req.outcomes {
             let item = &r.items[r.items.iter().position(|i| i.number == o.line).unwrap_or(0)];
@@ -417,7 +443,7 @@ impl Op for OutcomeOp {
                              consumed units leave stock by an ordinary issue",
                         )));
                     }
-                    entries.extend(plan_leave(tx, &r, item, o, depot).await?);
+                    entries.extend(plan_leave(tx, &r, item, o, depot, &mut taken).await?);
                 }
                 None => {
                     // Units received into depot stock belong to the
@@ -480,6 +506,7 @@ async fn plan_leave(
     item: &RequisitionItem,
     o: &Outcome,
     depot: &DepotCode,
+    taken: &mut HashMap<String, i64>,
 ) -> Result<Vec<EntryDraft>, Fail> {
     let Some(d) = load_depot(tx, depot.as_str()).await? else {
         return rule(RequisitionError::NotFound(format!("depots/{depot}")));
@@ -499,8 +526,12 @@ async fn plan_leave(
         let Some(line) = load_line(tx, d.code.as_str(), &lot_id).await? else {
             continue;
         };
-        let free = line.balance.available(false);
-        available = available.saturating_add(free);
+        // Units earlier outcomes of this request take from the lot.
+        let free = line
+            .balance
+            .available(false)
+            .saturating_sub(taken.get(&lot_id).copied().unwrap_or(0));
+        available = available.saturating_add(free.max(0));
         if left == 0 || free <= 0 {
             continue;
         }
@@ -519,6 +550,7 @@ async fn plan_leave(
             )));
         }
         let take = left.min(free);
+        *taken.entry(lot_id.clone()).or_default() += take;
         let mut e = EntryDraft::new(
             new_id(),
             EntryType::Issue,

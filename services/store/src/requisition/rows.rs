@@ -37,8 +37,12 @@ pub(crate) async fn load_requisition(
             .bind(key)
             .fetch_optional(&mut *conn)
             .await?;
-    row.map(|(b,)| serde_json::from_str(&b).map_err(StoreError::from))
-        .transpose()
+    let Some((body,)) = row else {
+        return Ok(None);
+    };
+    let mut r: Requisition = serde_json::from_str(&body)?;
+    fill_received(conn, &mut r).await?;
+    Ok(Some(r))
 }
 
 /// Stores a new requisition and its lines.
@@ -126,21 +130,69 @@ pub(crate) async fn save_requisition(
 }
 
 /// Units of a requisition line in depot stock now (on hand or on lease, at
-/// any depot): they still belong to the requisition.
+/// any depot, or on the road between depots): they still belong to the
+/// requisition.
 pub(crate) async fn units_in_stock(
     tx: &mut AnyConnection,
     requisition: &str,
     line: u32,
 ) -> Result<i64, StoreError> {
     let (n,): (Option<i64>,) = sqlx::query_as(
-        "SELECT CAST(SUM(l.on_hand + l.on_lease) AS BIGINT) FROM requisition_lots q \
-         JOIN stock_lines l ON l.lot_id = q.lot_id WHERE q.requisition_id = $1 AND q.line_number = $2",
+        "SELECT CAST(COALESCE((SELECT SUM(l.on_hand + l.on_lease) FROM requisition_lots q \
+         JOIN stock_lines l ON l.lot_id = q.lot_id WHERE q.requisition_id = $1 AND q.line_number = $2), 0) \
+         + COALESCE((SELECT SUM(s.dispatched - s.received - s.damaged - s.rejected - s.short) \
+         FROM requisition_lots q JOIN allocation_shares s ON s.lot_id = q.lot_id \
+         WHERE q.requisition_id = $1 AND q.line_number = $2), 0) AS BIGINT)",
     )
     .bind(requisition)
     .bind(i64::from(line))
     .fetch_one(&mut *tx)
     .await?;
     Ok(n.unwrap_or(0))
+}
+
+/// Locks a requisition line's counts for the rest of the transaction, so
+/// receipts into its lots and outcomes outside stock take turns; returns
+/// (quantity, resolved) as they stand once the lock is held.
+pub(crate) async fn lock_line(
+    tx: &mut AnyConnection,
+    requisition: &str,
+    line: u32,
+) -> Result<Option<(i64, i64)>, StoreError> {
+    sqlx::query(
+        "UPDATE requisition_items SET received = received WHERE requisition_id = $1 AND line_number = $2",
+    )
+    .bind(requisition)
+    .bind(i64::from(line))
+    .execute(&mut *tx)
+    .await?;
+    Ok(sqlx::query_as(
+        "SELECT quantity, resolved FROM requisition_items WHERE requisition_id = $1 AND line_number = $2",
+    )
+    .bind(requisition)
+    .bind(i64::from(line))
+    .fetch_optional(&mut *tx)
+    .await?)
+}
+
+/// Fills each item's `received` from the counts table (the record's body
+/// is written only by its own transitions).
+pub(crate) async fn fill_received(
+    conn: &mut AnyConnection,
+    r: &mut Requisition,
+) -> Result<(), StoreError> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT line_number, received FROM requisition_items WHERE requisition_id = $1",
+    )
+    .bind(&r.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (line, received) in rows {
+        if let Some(i) = r.items.iter_mut().find(|i| i64::from(i.number) == line) {
+            i.received = received;
+        }
+    }
+    Ok(())
 }
 
 /// The requisition line a lot was received for, if any.
