@@ -10,10 +10,18 @@
 //! the response headers, which for a unary call is the whole call and for a
 //! stream is how long it took to open. Health checks log at debug, since
 //! load balancers poll them.
+//!
+//! The call runs inside a [`CallTrace`] scope: the api layer notes the
+//! `request_id` of a write's body there and the store adds the time spent
+//! in write transactions, which the line carries (`body_request_id`, and
+//! `db_ms` on slow calls). Every call also counts in the metrics
+//! (`reserve_grpc_calls_total`, `reserve_grpc_call_duration_seconds`).
 
 use reserve_api::auth::CallerSlot;
+use reserve_store::calltrace::CallTrace;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tonic::codegen::http;
@@ -75,7 +83,8 @@ where
         let slot = CallerSlot::default();
         req.extensions_mut().insert(slot.clone());
         let slow = self.slow;
-        let fut = self.inner.call(req);
+        let trace = Arc::new(CallTrace::default());
+        let fut = trace.clone().scope(self.inner.call(req));
         Box::pin(async move {
             let result = fut.await;
             let latency = started.elapsed();
@@ -88,7 +97,20 @@ where
                     .map_or(tonic::Code::Ok, tonic::Code::from_i32),
                 Err(_) => tonic::Code::Unknown,
             };
-            log_call(&method, code, latency, &slot, request_id.as_deref(), slow);
+            metrics::counter!("reserve_grpc_calls_total",
+                "method" => method.clone(), "code" => format!("{code:?}"))
+            .increment(1);
+            metrics::histogram!("reserve_grpc_call_duration_seconds", "method" => method.clone())
+                .record(latency.as_secs_f64());
+            log_call(
+                &method,
+                code,
+                latency,
+                &slot,
+                request_id.as_deref(),
+                &trace,
+                slow,
+            );
             result
         })
     }
@@ -100,9 +122,12 @@ fn log_call(
     latency: Duration,
     slot: &CallerSlot,
     request_id: Option<&str>,
+    trace: &CallTrace,
     slow: Duration,
 ) {
     let (subject, scope) = slot.get().unwrap_or(("", ""));
+    let body_request_id = trace.request_id().unwrap_or_default();
+    let body_request_id = body_request_id.as_str();
     let latency_ms = latency.as_secs_f64() * 1000.0;
     let code = format!("{code:?}");
     let request_id = request_id.unwrap_or("");
@@ -115,6 +140,8 @@ fn log_call(
             subject,
             scope,
             request_id,
+            body_request_id,
+            db_ms = trace.db_time().as_secs_f64() * 1000.0,
             slow_ms = slow.as_millis() as u64,
             "slow call"
         );
@@ -129,6 +156,7 @@ fn log_call(
             subject,
             scope,
             request_id,
+            body_request_id,
             "call"
         );
     }

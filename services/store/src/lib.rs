@@ -11,6 +11,7 @@
 pub mod allocation;
 pub mod audit;
 pub mod backup;
+pub mod calltrace;
 pub mod catalog;
 pub mod db;
 pub mod enterprise;
@@ -24,6 +25,7 @@ pub mod page;
 pub mod sourcing;
 mod sql;
 pub mod stock;
+pub mod vitals;
 pub mod write;
 
 pub use db::{Backend, Store, StoreOptions};

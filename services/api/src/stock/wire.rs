@@ -60,6 +60,8 @@ impl From<&pb::ReceiveStockRequest> for ReceiptDraft {
             counterparty,
             note,
             occurred_time,
+            opening_balance,
+            validate_only: _,
         } = r;
         ReceiptDraft {
             depot: depot_code.clone(),
@@ -76,6 +78,7 @@ impl From<&pb::ReceiveStockRequest> for ReceiptDraft {
             counterparty: counterparty.clone(),
             note: note.clone(),
             occurred_time: instant(occurred_time.as_ref()),
+            opening_balance: *opening_balance,
         }
     }
 }

@@ -4,6 +4,8 @@ pub mod agreements;
 pub mod audit;
 pub mod choices;
 pub mod depots;
+pub mod export;
+pub mod import;
 pub mod incidents;
 pub mod items;
 pub mod leases;

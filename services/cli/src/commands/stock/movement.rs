@@ -173,6 +173,7 @@ pub async fn receive(x: &mut Ctx, a: ReceiveArgs) -> anyhow::Result<()> {
             counterparty: a.counterparty,
             note: a.note,
             occurred_time: a.occurred,
+            ..Default::default()
         })
         .await?
         .into_inner();
