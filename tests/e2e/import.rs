@@ -726,3 +726,97 @@ async fn exports_write_what_the_read_calls_show() {
     assert_eq!(total[3], r.total.unwrap().on_hand.to_string());
     assert_eq!(rows.len() - 2, r.tiers.len());
 }
+
+/// An opening-balance receipt of quilts at HB-SY-ZS-01 under `request_id`.
+fn opening(request_id: &str, lot: &str, qty: i64) -> pb::ReceiveStockRequest {
+    pb::ReceiveStockRequest {
+        request_id: request_id.into(),
+        depot_code: "HB-SY-ZS-01".into(),
+        item_id: "quilt-cotton".into(),
+        lot_number: lot.into(),
+        production_date: reserve_tests::date(2026, 9, 1),
+        quantity: qty,
+        opening_balance: true,
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_check_posts_and_records_nothing_and_a_checked_receipt_then_posts_once() {
+    let app = TestApp::with_demo().await;
+    let mut k = app.keeper("wang", "HB-SY-ZS-01");
+    let before = app.stock_fingerprint("HB-SY-ZS-01").await;
+    let check = |r: pb::ReceiveStockRequest| pb::ReceiveStockRequest {
+        validate_only: true,
+        ..r
+    };
+    let ok = k
+        .receive_stock(check(opening("ob-1", "QC-OB", 40)))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(ok.entry.is_none() && ok.line.is_none());
+    // Rules only the server knows are checked too.
+    let unknown = k
+        .receive_stock(check(pb::ReceiveStockRequest {
+            item_id: "no-such-item".into(),
+            ..opening("ob-2", "X", 1)
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), tonic::Code::NotFound, "{unknown:?}");
+    let expired = k
+        .receive_stock(check(pb::ReceiveStockRequest {
+            item_id: "water-bottled".into(),
+            production_date: None,
+            expiry_date: reserve_tests::date(2025, 1, 31),
+            ..opening("ob-3", "WB-OLD", 1)
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        reserve_tests::reason(&expired).as_deref(),
+        Some("LOT_EXPIRED")
+    );
+    let bad = k
+        .receive_stock(check(opening("ob-4", "", 0)))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        reserve_tests::violated_fields(&bad),
+        vec!["lot_number".to_string(), "quantity".to_string()]
+    );
+    assert_eq!(app.stock_fingerprint("HB-SY-ZS-01").await, before);
+
+    // The checked request id then posts, once, however many race with it.
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let mut k = app.keeper("wang", "HB-SY-ZS-01");
+            tokio::spawn(async move { k.receive_stock(opening("ob-1", "QC-OB", 40)).await })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap().unwrap().into_inner().entry.unwrap());
+    }
+    assert!(answers.iter().all(|e| e == &answers[0]), "{answers:?}");
+    assert_eq!(answers[0].entry_type, pb::EntryType::OpeningBalance as i32);
+    assert_eq!(ledger(&app, "HB-SY-ZS-01").await.len(), 1);
+    // Checked again, it answers with what it posted; under another request
+    // the same id is refused naming request_id.
+    let again = k
+        .receive_stock(check(opening("ob-1", "QC-OB", 40)))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(again.entry.as_ref(), Some(&answers[0]));
+    let reused = k
+        .receive_stock(check(opening("ob-1", "QC-OB", 41)))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        reserve_tests::violated_fields(&reused),
+        vec!["request_id".to_string()]
+    );
+    app.assert_ledger_consistent().await;
+}

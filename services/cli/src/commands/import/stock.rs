@@ -168,23 +168,27 @@ pub async fn run(
     .buffer_unordered(a.concurrency as usize)
     .collect::<Vec<_>>()
     .await;
-    let mut done_before = 0usize;
+    // The check answers with the entry when the row's request id already
+    // posted it: such rows are not sent again.
+    let mut posted_before = std::collections::HashSet::new();
     for (row, res) in checks {
         match res {
-            // The check answers with the entry when the row's request id
-            // already posted it.
-            Ok(r) if r.get_ref().entry.is_some() => done_before += 1,
+            Ok(r) if r.get_ref().entry.is_some() => {
+                posted_before.insert(row);
+            }
             Ok(_) => {}
             Err(s) => server_problems(row, &s, column_of, column_of_reason, &mut problems)?,
         }
     }
+    let done_before = posted_before.len();
     let file = a.file.display().to_string();
     problems.into_result(&file)?;
     if a.dry_run {
         return show_plan(&planned, &depot, &catalogue, fmt, done_before);
     }
     let before = latest_sequence(&mut stock, &depot).await?;
-    let results = futures::stream::iter(planned.iter().map(|p| {
+    let to_post = planned.iter().filter(|p| !posted_before.contains(&p.row));
+    let results = futures::stream::iter(to_post.map(|p| {
         let mut c = stock.clone();
         let req = p.req.clone();
         async move { (p.row, c.receive_stock(req).await) }
@@ -193,7 +197,7 @@ pub async fn run(
     .collect::<Vec<_>>()
     .await;
     let mut posted = 0usize;
-    let mut earlier = 0usize;
+    let mut earlier = done_before;
     let mut failed = Problems::default();
     for (row, res) in results {
         match res {
