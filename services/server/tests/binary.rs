@@ -117,18 +117,6 @@ async fn the_readme_run_command_serves_the_demo_network_and_stops_cleanly_on_sig
             ttl_seconds: 60,
         })
         .unwrap();
-    // A write: its body's request id is on its line.
-    stock_client(ch.clone(), &token)
-        .receive_stock(reserve_api::pb::reserve::v1::ReceiveStockRequest {
-            request_id: "log-body-rid-1".into(),
-            depot_code: "HB-SY".into(),
-            item_id: "tent-12m2".into(),
-            lot_number: "LOG-1".into(),
-            quantity: 1,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
     let v: tonic::metadata::MetadataValue<_> = format!("Bearer {token}").parse().unwrap();
     let mut net = reserve_api::pb::reserve::v1::network_service_client::NetworkServiceClient::with_interceptor(
         ch,
