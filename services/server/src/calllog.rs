@@ -19,9 +19,10 @@
 
 use reserve_api::auth::CallerSlot;
 use reserve_store::calltrace::CallTrace;
+use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tonic::codegen::http;
@@ -97,10 +98,11 @@ where
                     .map_or(tonic::Code::Ok, tonic::Code::from_i32),
                 Err(_) => tonic::Code::Unknown,
             };
+            let label = method_label(&method);
             metrics::counter!("reserve_grpc_calls_total",
-                "method" => method.clone(), "code" => format!("{code:?}"))
+                "method" => label, "code" => format!("{code:?}"))
             .increment(1);
-            metrics::histogram!("reserve_grpc_call_duration_seconds", "method" => method.clone())
+            metrics::histogram!("reserve_grpc_call_duration_seconds", "method" => label)
                 .record(latency.as_secs_f64());
             log_call(
                 &method,
@@ -114,6 +116,35 @@ where
             result
         })
     }
+}
+
+/// The method as a metric label: a method the server serves, or `unknown`,
+/// so a client sending made-up paths cannot grow the series without bound.
+fn method_label(path: &str) -> &'static str {
+    static KNOWN: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+        use prost::Message;
+        let mut known: HashSet<&'static str> = [
+            "/grpc.health.v1.Health/Check",
+            "/grpc.health.v1.Health/Watch",
+            "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+            "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+        ]
+        .into_iter()
+        .collect();
+        let set = prost_types::FileDescriptorSet::decode(reserve_api::FILE_DESCRIPTOR_SET)
+            .unwrap_or_default();
+        for file in set.file {
+            let package = file.package().to_string();
+            for service in &file.service {
+                for m in &service.method {
+                    let path = format!("/{package}.{}/{}", service.name(), m.name());
+                    known.insert(Box::leak(path.into_boxed_str()));
+                }
+            }
+        }
+        known
+    });
+    KNOWN.get(path).copied().unwrap_or("unknown")
 }
 
 fn log_call(
@@ -159,5 +190,26 @@ fn log_call(
             body_request_id,
             "call"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::method_label;
+
+    #[test]
+    fn only_methods_the_server_serves_become_metric_labels() {
+        for m in [
+            "/reserve.v1.StockService/ReceiveStock",
+            "/reserve.v1.NetworkService/GetDepot",
+            "/grpc.health.v1.Health/Check",
+        ] {
+            assert_eq!(method_label(m), m);
+        }
+        assert_eq!(
+            method_label("/reserve.v1.StockService/NoSuchMethod"),
+            "unknown"
+        );
+        assert_eq!(method_label("/made.up/path-1234"), "unknown");
     }
 }
