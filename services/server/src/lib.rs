@@ -6,6 +6,7 @@ pub mod backup;
 pub mod calllog;
 pub mod config;
 pub mod lock;
+pub mod overload;
 pub mod seed;
 
 pub use app::{App, serve};

@@ -193,6 +193,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         sourcing: args.sourcing.config()?,
         maintenance: args.maintenance.config()?,
         slow_call: Duration::from_millis(args.slow_call_ms),
+        max_concurrent_calls: args.max_concurrent_calls,
     };
     reserve_server::serve(app, listener, shutdown_signal()).await?;
     store.close().await;

@@ -13,9 +13,11 @@ pub mod audit;
 pub mod backup;
 pub mod catalog;
 pub mod db;
+pub mod deadline;
 pub mod enterprise;
 pub mod error;
 pub mod events;
+pub mod group;
 pub mod incident;
 pub mod lease;
 pub mod maintenance;
@@ -28,5 +30,6 @@ pub mod write;
 
 pub use db::{Backend, Store, StoreOptions};
 pub use error::{OpError, StoreError};
+pub use group::GroupCommit;
 pub use page::Page;
 pub use write::{WriteMeta, Written};

@@ -74,7 +74,7 @@ pub(crate) trait Op: Sync {
 /// How many times a transaction is attempted before reporting contention.
 const MAX_ATTEMPTS: u32 = 8;
 
-enum Claim {
+pub(crate) enum Claim {
     Fresh,
     Replay(String),
     Reused(String),
@@ -92,7 +92,16 @@ impl Store {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.attempt(meta, op).await {
+            // A write whose caller has given up (its deadline passed while it
+            // waited for the writer or between retries) is not begun.
+            if crate::deadline::passed() {
+                return Err(OpError::Store(StoreError::DeadlineExceeded));
+            }
+            let attempted = match self.group_writer() {
+                Some(group) => group.attempt(meta, op).await,
+                None => self.attempt(meta, op).await,
+            };
+            match attempted {
                 Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
                     tracing::debug!(attempt, "write conflicted; retrying");
                     // Spread retries so colliding writers do not collide again.
@@ -177,7 +186,7 @@ impl Store {
 /// Tries to claim the request id with a placeholder event (the caller rolls
 /// it back). A concurrent change under the same id makes this wait until it
 /// ends, then see its answer.
-async fn claim(tx: &mut AnyConnection, meta: &WriteMeta) -> Result<Claim, StoreError> {
+pub(crate) async fn claim(tx: &mut AnyConnection, meta: &WriteMeta) -> Result<Claim, StoreError> {
     let inserted = sqlx::query(
         "INSERT INTO audit_events (occurred_at, actor, actor_name, actor_roles, method, resource, depot_code, \
          request_id, request_hash, changes, response) VALUES ($1, $2, '', '', $3, '', $4, $5, $6, '{}', '') \
@@ -211,7 +220,7 @@ async fn claim(tx: &mut AnyConnection, meta: &WriteMeta) -> Result<Claim, StoreE
 
 /// Appends the audit event of a change with the answer given; false if the
 /// request id was already recorded.
-async fn append_audit(
+pub(crate) async fn append_audit(
     tx: &mut AnyConnection,
     meta: &WriteMeta,
     event: &AuditRecord,
