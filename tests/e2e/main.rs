@@ -3,6 +3,7 @@
 //! default and on PostgreSQL when `RESERVE_TEST_DATABASE_URL` is set.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod absurd;
 pub mod allocation;
 mod authz;
 mod authz_reserves;

@@ -532,7 +532,7 @@ pub(crate) async fn run(a: &CrashArgs) -> anyhow::Result<()> {
     }
     for (depot, want) in &balance {
         let (on_hand,): (i64,) = sqlx::query_as(
-            "SELECT COALESCE(SUM(s.on_hand), 0) FROM stock_lines s JOIN lots l ON l.id = s.lot_id \
+            "SELECT CAST(COALESCE(SUM(s.on_hand), 0) AS BIGINT) FROM stock_lines s JOIN lots l ON l.id = s.lot_id \
              WHERE l.lot_number = $1 AND s.depot_code = $2",
         )
         .bind(format!("CRASH-{depot}"))

@@ -299,11 +299,11 @@ async fn run_grpc(
                     .record(start.elapsed().as_micros().max(1) as u64)?;
             }
             Err(e) if e.code() == tonic::Code::ResourceExhausted => {
-                // Refused at the door: back off a little, as a client should.
+                // Refused at the door: back off, as a client should.
                 if measured {
                     t.refused += 1;
                 }
-                tokio::time::sleep(Duration::from_millis(1)).await;
+                tokio::time::sleep(Duration::from_millis(10)).await;
             }
             Err(_) if measured => t.errors += 1,
             _ => {}
