@@ -19,6 +19,7 @@ mod model;
 mod network;
 mod overload;
 mod race;
+mod requisition;
 mod retries;
 mod retries_reserves;
 mod seed;

@@ -345,6 +345,7 @@ pub(crate) async fn serve_limited(store: &Store, limit: usize) -> anyhow::Result
         maintenance: Default::default(),
         slow_call: std::time::Duration::from_millis(500),
         max_concurrent_calls: limit,
+        privacy: Default::default(),
     };
     let server = tokio::spawn(reserve_server::serve(app, listener, async move {
         let _ = stopped.await;

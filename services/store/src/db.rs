@@ -59,6 +59,7 @@ pub struct Store {
     write: AnyPool,
     backend: Backend,
     group: Option<Arc<GroupWriter>>,
+    pub(crate) sealer: Option<crate::sealed::Sealer>,
 }
 
 pub(crate) static SQLITE_MIGRATOR: sqlx::migrate::Migrator =
@@ -69,6 +70,17 @@ static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrat
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 30_000;
 
 impl Store {
+    /// The same store sealing owners' private data with `sealer`.
+    pub fn with_sealer(mut self, sealer: crate::sealed::Sealer) -> Store {
+        self.sealer = Some(sealer);
+        self
+    }
+
+    /// The keys owners' private data is sealed with, if configured.
+    pub fn sealing(&self) -> Option<&crate::sealed::Sealer> {
+        self.sealer.as_ref()
+    }
+
     /// Connects to `url` (`sqlite://reserve.db?mode=rwc` or `postgres://...`).
     ///
     /// On SQLite all writes go through a single connection, so writers queue
@@ -121,6 +133,7 @@ impl Store {
                     write,
                     backend,
                     group,
+                    sealer: None,
                 })
             }
             Backend::Postgres => {
@@ -138,6 +151,7 @@ impl Store {
                     write: pool,
                     backend,
                     group: None,
+                    sealer: None,
                 })
             }
         }
