@@ -3,6 +3,7 @@
 //! default and on PostgreSQL when `RESERVE_TEST_DATABASE_URL` is set.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod absurd;
 pub mod allocation;
 mod authz;
 mod authz_reserves;
@@ -11,12 +12,14 @@ mod catalog;
 mod cli;
 mod defects;
 mod events;
+mod group_commit;
 mod import;
 mod lease;
 mod maintenance;
 mod metrics;
 mod model;
 mod network;
+mod overload;
 mod race;
 mod requisition;
 mod retries;

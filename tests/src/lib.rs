@@ -163,12 +163,22 @@ impl TestApp {
 
     /// A server whose health check pings the database every `health_interval`.
     pub async fn spawn_with(health_interval: Duration) -> TestApp {
+        Self::spawn_limited(
+            health_interval,
+            reserve_server::app::DEFAULT_MAX_CONCURRENT_CALLS,
+        )
+        .await
+    }
+
+    /// A server admitting at most `max_concurrent_calls` calls at a time.
+    pub async fn spawn_limited(health_interval: Duration, max_concurrent_calls: usize) -> TestApp {
         let (db, url) = fresh_database().await;
         let store = Store::connect(
             &url,
             &StoreOptions {
                 max_connections: 8,
                 acquire_timeout: Duration::from_secs(10),
+                ..Default::default()
             },
         )
         .await
@@ -195,6 +205,7 @@ impl TestApp {
             sourcing: Default::default(),
             maintenance: Default::default(),
             slow_call: std::time::Duration::from_millis(500),
+            max_concurrent_calls,
             privacy: Default::default(),
         };
         let handle = tokio::spawn(reserve_server::serve(app, listener, async move {
@@ -217,6 +228,11 @@ impl TestApp {
             _db: db,
             url: url.clone(),
         }
+    }
+
+    /// The database URL the server runs on.
+    pub fn database_url(&self) -> &str {
+        &self.url
     }
 
     /// A valid token for `subject` with `roles`, scoped to `scope`.
@@ -302,6 +318,7 @@ impl TestApp {
             &StoreOptions {
                 max_connections: 8,
                 acquire_timeout: Duration::from_secs(10),
+                ..Default::default()
             },
         )
         .await
@@ -324,6 +341,7 @@ impl TestApp {
             sourcing: Default::default(),
             maintenance: Default::default(),
             slow_call: std::time::Duration::from_millis(500),
+            max_concurrent_calls: reserve_server::app::DEFAULT_MAX_CONCURRENT_CALLS,
             privacy: Default::default(),
         };
         let handle = tokio::spawn(reserve_server::serve(app, listener, async move {

@@ -60,6 +60,9 @@ pub fn status_of_store(e: StoreError) -> Status {
             tracing::warn!(attempts = n, "write kept conflicting");
             Status::unavailable("the database is busy; retry shortly")
         }
+        StoreError::DeadlineExceeded => Status::deadline_exceeded(
+            "the call's deadline passed before the write began; nothing was changed",
+        ),
         StoreError::Sealed(m) => {
             tracing::error!(error = %m, "private data key");
             Status::with_error_details(

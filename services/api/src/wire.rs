@@ -27,6 +27,11 @@ pub fn millis(ts: Option<&Timestamp>, field: &str) -> Result<Option<UtcMillis>, 
         Some(t) if !(0..1_000_000_000).contains(&t.nanos) => {
             Err(invalid(field, "nanos must be 0 to 999,999,999"))
         }
+        // google.protobuf.Timestamp's own range: 0001-01-01 to 9999-12-31.
+        Some(t) if !(-62_135_596_800..=253_402_300_799).contains(&t.seconds) => Err(invalid(
+            field,
+            "is outside 0001-01-01 to 9999-12-31, the range of a protobuf Timestamp",
+        )),
         Some(t) => t
             .seconds
             .checked_mul(1000)

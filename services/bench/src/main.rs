@@ -27,7 +27,9 @@ use tonic::metadata::MetadataValue;
 use tonic::transport::Channel;
 
 /// The same allocator as reserve-server, so the in-process server is the real one.
+mod crash;
 mod propose;
+mod sweep;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -44,6 +46,17 @@ enum Mode {
     /// ProposeSources over gRPC on a generated province of about 1,300
     /// depots and 300 items, one proposal at a time.
     Propose,
+    /// IssueStock over gRPC at 1, 2, 4, 8, 16, 32 and 64 clients on every
+    /// engine in `--database` (comma-separated), with a PNG chart (`--chart`).
+    Sweep,
+    /// `--clients` clients against a server admitting `--limit` calls at a
+    /// time, then against one admitting all: calls refused, and the p99 of
+    /// the admitted ones beside the p99 with no limit.
+    Overload,
+    /// The crash harness: the reserve-server binary killed `--kills` times
+    /// under mixed writes (`--database sqlite` or `postgres`, a throwaway
+    /// cluster, which is also restarted `--db-restarts` times).
+    Crash,
 }
 
 /// Load generator for the reserve service.
@@ -74,6 +87,22 @@ struct Args {
     /// per client, as separate command-centre clients would have).
     #[arg(long)]
     connections: Option<usize>,
+    /// SQLite: writes per group commit at most (1: each write commits alone).
+    #[arg(long, default_value_t = 64)]
+    group_commit: usize,
+    /// `--mode overload`: calls the server admits at a time (1 to 256).
+    #[arg(long, default_value_t = 8)]
+    limit: usize,
+    /// `--mode crash`: how many times the server is killed (1 to 1000).
+    #[arg(long, default_value_t = 20)]
+    kills: usize,
+    /// `--mode crash` on PostgreSQL: how many times the database is stopped
+    /// and started under load (0 to 20).
+    #[arg(long, default_value_t = 3)]
+    db_restarts: usize,
+    /// `--mode sweep`: where to write the chart (PNG).
+    #[arg(long, default_value = "docs/benchmarks-sweep.png")]
+    chart: String,
     /// Proposals to measure in `--mode propose`, 1 to 100,000.
     #[arg(long, default_value_t = 500)]
     proposals: usize,
@@ -195,6 +224,8 @@ async fn prepare(store: &Store, depots: &[String]) -> anyhow::Result<()> {
 pub(crate) struct Tally {
     pub(crate) latency: Histogram<u64>,
     pub(crate) errors: u64,
+    /// Calls the server refused RESOURCE_EXHAUSTED (not counted in errors).
+    pub(crate) refused: u64,
 }
 
 impl Tally {
@@ -202,6 +233,7 @@ impl Tally {
         Ok(Tally {
             latency: Histogram::new_with_bounds(1, 60_000_000, 3)?,
             errors: 0,
+            refused: 0,
         })
     }
 }
@@ -259,14 +291,22 @@ async fn run_grpc(
             ..Default::default()
         };
         let start = Instant::now();
-        let ok = c.issue_stock(req).await.is_ok();
-        if start >= warm_until {
-            if ok {
+        let answer = c.issue_stock(req).await;
+        let measured = start >= warm_until;
+        match answer {
+            Ok(_) if measured => {
                 t.latency
                     .record(start.elapsed().as_micros().max(1) as u64)?;
-            } else {
-                t.errors += 1;
             }
+            Err(e) if e.code() == tonic::Code::ResourceExhausted => {
+                // Refused at the door: back off, as a client should.
+                if measured {
+                    t.refused += 1;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            Err(_) if measured => t.errors += 1,
+            _ => {}
         }
     }
     Ok(t)
@@ -282,6 +322,11 @@ pub(crate) struct Served {
 
 /// Starts the real server over `store` on 127.0.0.1 with a fresh key.
 pub(crate) async fn serve(store: &Store) -> anyhow::Result<Served> {
+    serve_limited(store, reserve_server::app::DEFAULT_MAX_CONCURRENT_CALLS).await
+}
+
+/// The same, admitting at most `limit` calls at a time.
+pub(crate) async fn serve_limited(store: &Store, limit: usize) -> anyhow::Result<Served> {
     let secret = uuid::Uuid::new_v4().to_string().into_bytes();
     let verifier = Verifier::new(&KeySpec::Hs256(secret.clone()), "bench", "reserve.v1")
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -299,6 +344,7 @@ pub(crate) async fn serve(store: &Store) -> anyhow::Result<Served> {
         sourcing: Default::default(),
         maintenance: Default::default(),
         slow_call: std::time::Duration::from_millis(500),
+        max_concurrent_calls: limit,
         privacy: Default::default(),
     };
     let server = tokio::spawn(reserve_server::serve(app, listener, async move {
@@ -342,6 +388,9 @@ async fn main() -> anyhow::Result<()> {
     if !(1..=256).contains(&a.clients) {
         bail!("--clients must be 1 to 256");
     }
+    if !(1..=1000).contains(&a.group_commit) {
+        bail!("--group-commit must be 1 to 1000");
+    }
     if !(1..=600).contains(&a.seconds) || a.warmup > 60 {
         bail!("--seconds must be 1 to 600 and --warmup at most 60");
     }
@@ -353,8 +402,29 @@ async fn main() -> anyhow::Result<()> {
     } else {
         None
     };
+    if a.mode == Mode::Sweep {
+        return sweep(&a).await;
+    }
+    if a.mode == Mode::Crash {
+        let postgres = match a.database.as_str() {
+            "sqlite" => false,
+            "postgres" => true,
+            _ => bail!("--mode crash takes --database sqlite or postgres (a throwaway cluster)"),
+        };
+        return crash::run(&crash::CrashArgs {
+            postgres,
+            kills: a.kills,
+            clients: a.clients,
+            db_restarts: a.db_restarts,
+        })
+        .await;
+    }
     let (db, url) = fresh_database(&a.database).await?;
-    let result = bench(&a, &url, baseline).await;
+    let result = if a.mode == Mode::Overload {
+        overload(&a, &url).await
+    } else {
+        bench(&a, &url, baseline).await
+    };
     drop_database(db).await;
     result
 }
@@ -435,6 +505,10 @@ async fn bench(a: &Args, url: &str, baseline: Option<f64>) -> anyhow::Result<()>
         &StoreOptions {
             max_connections: (a.clients as u32 + 4).max(16),
             acquire_timeout: Duration::from_secs(30),
+            group_commit: reserve_store::GroupCommit {
+                max_writes: a.group_commit,
+                ..Default::default()
+            },
         },
     )
     .await?;
@@ -544,6 +618,204 @@ async fn bench(a: &Args, url: &str, baseline: Option<f64>) -> anyhow::Result<()>
         report.issues.len()
     );
     store.close().await;
+    if !report.issues.is_empty() {
+        bail!("the ledger and the balances disagree after the run");
+    }
+    Ok(())
+}
+
+/// What one gRPC measurement saw, over all clients.
+struct Step {
+    tps: f64,
+    p99_ms: f64,
+    refused: u64,
+    errors: u64,
+}
+
+/// IssueStock over gRPC from one client per depot in `used` against a
+/// server over `store` admitting `limit` calls at a time.
+async fn grpc_step(
+    store: &Store,
+    used: &[String],
+    a: &Args,
+    limit: usize,
+    label: &str,
+) -> anyhow::Result<Step> {
+    let Served {
+        addr,
+        minter,
+        stop,
+        server,
+    } = serve_limited(store, limit).await?;
+    let warm_until = Instant::now() + Duration::from_secs(a.warmup);
+    let until = warm_until + Duration::from_secs(a.seconds);
+    let connections = a.connections.unwrap_or(used.len()).clamp(1, used.len());
+    let mut channels = Vec::new();
+    for _ in 0..connections {
+        channels.push(
+            Channel::from_shared(format!("http://{addr}"))?
+                .connect()
+                .await?,
+        );
+    }
+    let mut tasks = Vec::new();
+    for (i, d) in used.iter().enumerate() {
+        let token = minter
+            .mint(&TokenRequest {
+                subject: format!("bench-keeper@{d}"),
+                name: "bench".into(),
+                roles: vec!["depot_keeper".into()],
+                scope_depot: d.clone(),
+                ttl_seconds: 3600,
+            })
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        tasks.push(tokio::spawn(run_grpc(
+            channels[i % channels.len()].clone(),
+            token,
+            d.clone(),
+            warm_until,
+            until,
+        )));
+    }
+    let mut tallies = Vec::new();
+    for t in tasks {
+        tallies.push(t.await??);
+    }
+    let refused: u64 = tallies.iter().map(|t| t.refused).sum();
+    let errors: u64 = tallies.iter().map(|t| t.errors).sum();
+    let mut all = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+    for t in &tallies {
+        all.add(&t.latency)?;
+    }
+    let tps = report(label, used.len(), a.seconds, tallies)?;
+    let _ = stop.send(());
+    server.await??;
+    Ok(Step {
+        tps,
+        p99_ms: all.value_at_quantile(0.99) as f64 / 1000.0,
+        refused,
+        errors,
+    })
+}
+
+fn store_options(clients: usize, group_commit: usize) -> StoreOptions {
+    StoreOptions {
+        max_connections: (clients as u32 + 4).max(16),
+        acquire_timeout: Duration::from_secs(30),
+        group_commit: reserve_store::GroupCommit {
+            max_writes: group_commit,
+            ..Default::default()
+        },
+    }
+}
+
+/// `--mode sweep`: every engine named, every client count, one chart.
+async fn sweep(a: &Args) -> anyhow::Result<()> {
+    const CLIENTS: [usize; 7] = [1, 2, 4, 8, 16, 32, 64];
+    let mut series = Vec::new();
+    for spec in a.database.split(',') {
+        let (db, url) = fresh_database(spec.trim()).await?;
+        let result = async {
+            let store = Store::connect(&url, &store_options(64, a.group_commit)).await?;
+            store.migrate().await?;
+            let all = depots();
+            let mut distinct: Vec<String> = (0..64).map(|i| all[i % all.len()].clone()).collect();
+            distinct.sort();
+            distinct.dedup();
+            prepare(&store, &distinct).await?;
+            let name = match store.backend() {
+                reserve_store::Backend::Sqlite => "SQLite".to_string(),
+                reserve_store::Backend::Postgres => "PostgreSQL".to_string(),
+            };
+            let mut points = Vec::new();
+            for &n in &CLIENTS {
+                let used: Vec<String> = (0..n).map(|i| all[i % all.len()].clone()).collect();
+                let step = grpc_step(&store, &used, a, 100_000, "grpc").await?;
+                let (rss, peak) = sweep::rss_mb();
+                println!(
+                    "sweep {name} clients={n} tps={:.0} p99={:.2}ms rss={rss:.0}MiB peak={peak:.0}MiB errors={}",
+                    step.tps, step.p99_ms, step.errors
+                );
+                points.push(sweep::Point {
+                    clients: n,
+                    tps: step.tps,
+                    p99_ms: step.p99_ms,
+                    rss_mb: rss,
+                });
+            }
+            check(&store).await?;
+            store.close().await;
+            anyhow::Ok((name, points))
+        }
+        .await;
+        drop_database(db).await;
+        series.push(result?);
+    }
+    println!(
+        "clients | {}",
+        series
+            .iter()
+            .map(|(n, _)| format!("{n} tps | {n} p99 ms | {n} RSS MiB"))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    for (i, n) in [1, 2, 4, 8, 16, 32, 64].iter().enumerate() {
+        let cells: Vec<String> = series
+            .iter()
+            .map(|(_, p)| format!("{:.0} | {:.2} | {:.0}", p[i].tps, p[i].p99_ms, p[i].rss_mb))
+            .collect();
+        println!("{n} | {}", cells.join(" | "));
+    }
+    sweep::chart(&a.chart, &series)?;
+    println!("chart written to {}", a.chart);
+    Ok(())
+}
+
+/// `--mode overload`: the same clients against a limited server, then an
+/// unlimited one.
+async fn overload(a: &Args, url: &str) -> anyhow::Result<()> {
+    if !(1..=256).contains(&a.limit) {
+        bail!("--limit must be 1 to 256");
+    }
+    let store = Store::connect(url, &store_options(a.clients, a.group_commit)).await?;
+    store.migrate().await?;
+    let all = depots();
+    let used: Vec<String> = (0..a.clients).map(|i| all[i % all.len()].clone()).collect();
+    let mut distinct = used.clone();
+    distinct.sort();
+    distinct.dedup();
+    prepare(&store, &distinct).await?;
+    let limited = grpc_step(&store, &used, a, a.limit, "limit").await?;
+    let open = grpc_step(&store, &used, a, 100_000, "open").await?;
+    println!(
+        "overload backend={:?} clients={} limit={}: admitted tps={:.0} p99={:.2}ms refused={} ({:.0}/s) errors={}; without a limit: tps={:.0} p99={:.2}ms errors={}",
+        store.backend(),
+        a.clients,
+        a.limit,
+        limited.tps,
+        limited.p99_ms,
+        limited.refused,
+        limited.refused as f64 / a.seconds as f64,
+        limited.errors,
+        open.tps,
+        open.p99_ms,
+        open.errors
+    );
+    check(&store).await?;
+    store.close().await;
+    Ok(())
+}
+
+async fn check(store: &Store) -> anyhow::Result<()> {
+    let report = store
+        .check_integrity(&reserve_core::depot::DepotPath::from_stored("/".into()))
+        .await?;
+    println!(
+        "integrity: {} lines, {} entries, {} differences",
+        report.lines_checked,
+        report.entries_checked,
+        report.issues.len()
+    );
     if !report.issues.is_empty() {
         bail!("the ledger and the balances disagree after the run");
     }

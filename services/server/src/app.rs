@@ -59,6 +59,9 @@ pub const SERVICE_NAMES: [&str; 13] = [
     "reserve.v1.CompensationService",
 ];
 
+/// Calls in progress at most, unless configured otherwise.
+pub const DEFAULT_MAX_CONCURRENT_CALLS: usize = 256;
+
 /// Aborts a background task when the server that spawned it ends.
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
 
@@ -88,6 +91,8 @@ pub struct App {
     pub maintenance: reserve_api::maintenance::MaintenanceConfig,
     /// A call slower than this is logged at warn; zero never warns.
     pub slow_call: Duration,
+    /// Calls in progress at most; more are refused RESOURCE_EXHAUSTED.
+    pub max_concurrent_calls: usize,
     /// How long owners' private data is kept after settlement.
     pub privacy: reserve_api::compensation::PrivacyConfig,
 }
@@ -196,6 +201,9 @@ where
         .timeout(Duration::from_secs(60))
         .layer(crate::calllog::CallLogLayer::new(app.slow_call))
         .layer(tonic_web::GrpcWebLayer::new())
+        .layer(crate::overload::OverloadLayer::new(
+            app.max_concurrent_calls,
+        ))
         .add_service(health)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

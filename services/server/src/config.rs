@@ -1,6 +1,7 @@
 //! Server configuration: flags with environment fallbacks.
 
 use anyhow::{Context, bail};
+use clap::builder::TypedValueParser;
 use reserve_api::auth::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, KeySpec};
 use reserve_api::devkey;
 use reserve_store::{Backend, StoreOptions};
@@ -18,6 +19,16 @@ pub struct DbArgs {
     /// Most database connections the server opens.
     #[arg(long, env = "RESERVE_DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
+    /// SQLite: writes committed together in one transaction at most (1 to
+    /// 1000; 1 commits each write on its own).
+    #[arg(long, env = "RESERVE_GROUP_COMMIT_WRITES", default_value_t = 64,
+        value_parser = clap::value_parser!(u32).range(1..=1000).map(|v| v as usize))]
+    pub group_commit_writes: usize,
+    /// SQLite: microseconds a group of writes may stay open while more
+    /// arrive (50 to 100000).
+    #[arg(long, env = "RESERVE_GROUP_COMMIT_WAIT_US", default_value_t = 500,
+        value_parser = clap::value_parser!(u64).range(50..=100_000))]
+    pub group_commit_wait_us: u64,
 }
 
 impl DbArgs {
@@ -31,6 +42,10 @@ impl DbArgs {
         StoreOptions {
             max_connections: self.db_max_connections,
             acquire_timeout: Duration::from_secs(10),
+            group_commit: reserve_store::GroupCommit {
+                max_writes: self.group_commit_writes,
+                max_wait: Duration::from_micros(self.group_commit_wait_us),
+            },
         }
     }
 
@@ -116,6 +131,11 @@ pub struct ServeArgs {
     /// of info (0: never).
     #[arg(long, env = "RESERVE_SLOW_CALL_MS", default_value_t = 500)]
     pub slow_call_ms: u64,
+    /// Calls in progress at most (1 to 100000); a call beyond it is refused
+    /// RESOURCE_EXHAUSTED at once instead of queueing. Health checks are exempt.
+    #[arg(long, env = "RESERVE_MAX_CONCURRENT_CALLS", default_value_t = crate::app::DEFAULT_MAX_CONCURRENT_CALLS,
+        value_parser = clap::value_parser!(u32).range(1..=100_000).map(|v| v as usize))]
+    pub max_concurrent_calls: usize,
     /// Sourcing estimates and the relief kit.
     #[command(flatten)]
     pub sourcing: SourcingArgs,
@@ -435,6 +455,8 @@ mod tests {
         DbArgs {
             database_url: url.into(),
             db_max_connections: 4,
+            group_commit_writes: 64,
+            group_commit_wait_us: 500,
         }
     }
 

@@ -7,6 +7,7 @@ pub mod calllog;
 pub mod config;
 pub mod lock;
 pub mod metrics;
+pub mod overload;
 pub mod seed;
 
 pub use app::{App, serve};

@@ -204,6 +204,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         sourcing: args.sourcing.config()?,
         maintenance: args.maintenance.config()?,
         slow_call: Duration::from_millis(args.slow_call_ms),
+        max_concurrent_calls: args.max_concurrent_calls,
         privacy,
     };
     reserve_server::serve(app, listener, shutdown_signal()).await?;

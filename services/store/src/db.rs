@@ -1,9 +1,11 @@
 //! Connecting to the database, migrating it, and opening write transactions.
 
 use crate::error::StoreError;
+use crate::group::{GroupCommit, GroupWriter};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Which engine is behind the store.
@@ -35,6 +37,9 @@ pub struct StoreOptions {
     pub max_connections: u32,
     /// How long a call waits for a free connection before UNAVAILABLE.
     pub acquire_timeout: Duration,
+    /// How writes are grouped into transactions on SQLite (PostgreSQL runs
+    /// each write in its own).
+    pub group_commit: GroupCommit,
 }
 
 impl Default for StoreOptions {
@@ -42,6 +47,7 @@ impl Default for StoreOptions {
         Self {
             max_connections: 16,
             acquire_timeout: Duration::from_secs(10),
+            group_commit: GroupCommit::default(),
         }
     }
 }
@@ -52,6 +58,7 @@ pub struct Store {
     read: AnyPool,
     write: AnyPool,
     backend: Backend,
+    group: Option<Arc<GroupWriter>>,
     pub(crate) sealer: Option<crate::sealed::Sealer>,
 }
 
@@ -119,10 +126,13 @@ impl Store {
                     .acquire_timeout(opts.acquire_timeout)
                     .connect_with(connect_opts)
                     .await?;
+                let group = (opts.group_commit.max_writes > 1)
+                    .then(|| GroupWriter::new(write.clone(), opts.group_commit));
                 Ok(Store {
                     read,
                     write,
                     backend,
+                    group,
                     sealer: None,
                 })
             }
@@ -140,6 +150,7 @@ impl Store {
                     read: pool.clone(),
                     write: pool,
                     backend,
+                    group: None,
                     sealer: None,
                 })
             }
@@ -170,8 +181,16 @@ impl Store {
 
     /// Closes every connection; waits for those in use to come back.
     pub async fn close(&self) {
+        if let Some(group) = &self.group {
+            group.flush().await;
+        }
         self.read.close().await;
         self.write.close().await;
+    }
+
+    /// The group-commit writer, when writes are grouped (SQLite).
+    pub(crate) fn group_writer(&self) -> Option<&Arc<GroupWriter>> {
+        self.group.as_ref()
     }
 
     /// The pool for reads.

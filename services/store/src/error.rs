@@ -18,6 +18,9 @@ pub enum StoreError {
     /// Anything else the database reported.
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
+    /// The call's deadline passed before the write could begin; nothing was written.
+    #[error("the call's deadline passed before the write began")]
+    DeadlineExceeded,
     /// A stored row that the code cannot read back (a bug or a hand edit).
     #[error("stored data is not readable: {0}")]
     Corrupt(String),

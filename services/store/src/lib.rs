@@ -15,9 +15,11 @@ pub mod calltrace;
 pub mod catalog;
 pub mod compensation;
 pub mod db;
+pub mod deadline;
 pub mod enterprise;
 pub mod error;
 pub mod events;
+pub mod group;
 pub mod incident;
 pub mod lease;
 pub mod maintenance;
@@ -33,5 +35,6 @@ pub mod write;
 
 pub use db::{Backend, Store, StoreOptions};
 pub use error::{OpError, StoreError};
+pub use group::GroupCommit;
 pub use page::Page;
 pub use write::{WriteMeta, Written};

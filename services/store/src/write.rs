@@ -91,7 +91,7 @@ pub(crate) trait Op: Sync {
 /// How many times a transaction is attempted before reporting contention.
 const MAX_ATTEMPTS: u32 = 8;
 
-enum Claim {
+pub(crate) enum Claim {
     Fresh,
     Replay(String),
     Reused(String),
@@ -110,10 +110,18 @@ impl Store {
         let mut attempt = 0;
         loop {
             attempt += 1;
+            // A write whose caller has given up (its deadline passed while it
+            // waited for the writer or between retries) is not begun.
+            if crate::deadline::passed() {
+                return Err(OpError::Store(StoreError::DeadlineExceeded));
+            }
             let started = Instant::now();
-            let result = self.attempt(meta, op).await;
+            let attempted = match self.group_writer() {
+                Some(group) => group.attempt(meta, op).await,
+                None => self.attempt(meta, op).await,
+            };
             crate::calltrace::add_db_time(started.elapsed());
-            match result {
+            match attempted {
                 Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
                     tracing::debug!(attempt, "write conflicted; retrying");
                     metrics::counter!("reserve_write_retries_total").increment(1);
@@ -233,7 +241,7 @@ impl Store {
 /// Tries to claim the request id with a placeholder event (the caller rolls
 /// it back). A concurrent change under the same id makes this wait until it
 /// ends, then see its answer.
-async fn claim(tx: &mut AnyConnection, meta: &WriteMeta) -> Result<Claim, StoreError> {
+pub(crate) async fn claim(tx: &mut AnyConnection, meta: &WriteMeta) -> Result<Claim, StoreError> {
     let inserted = sqlx::query(
         "INSERT INTO audit_events (occurred_at, actor, actor_name, actor_roles, method, resource, depot_code, \
          request_id, request_hash, changes, response) VALUES ($1, $2, '', '', $3, '', $4, $5, $6, '{}', '') \
@@ -267,7 +275,7 @@ async fn claim(tx: &mut AnyConnection, meta: &WriteMeta) -> Result<Claim, StoreE
 
 /// Appends the audit event of a change with the answer given; false if the
 /// request id was already recorded.
-async fn append_audit(
+pub(crate) async fn append_audit(
     tx: &mut AnyConnection,
     meta: &WriteMeta,
     event: &AuditRecord,
