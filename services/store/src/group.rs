@@ -309,8 +309,11 @@ impl Turn {
         meta: &WriteMeta,
         op: &O,
     ) -> Result<Written<O::Output>, OpError<O::Error>> {
-        self.in_savepoint = true;
+        // Marked only once the savepoint exists: a SAVEPOINT that failed
+        // must not make the undo roll back to the previous turn's `w`, which
+        // would take an accepted write with it.
         self.exec("SAVEPOINT w").await?;
+        self.in_savepoint = true;
         let batch = self.batch();
         batch.writes += 1;
         let conn = &mut *batch.conn;
