@@ -9,6 +9,7 @@ mod authz_reserves;
 mod authz_stock;
 mod catalog;
 mod cli;
+mod console;
 mod defects;
 mod events;
 mod lease;

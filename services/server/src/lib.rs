@@ -5,7 +5,8 @@ pub mod app;
 pub mod backup;
 pub mod calllog;
 pub mod config;
+pub mod console;
 pub mod lock;
 pub mod seed;
 
-pub use app::{App, serve};
+pub use app::{App, serve, serve_with};
