@@ -33,6 +33,10 @@ interface State {
   readiness: Map<string, PlaceReadiness>;
   selected: string;
   rollupItem: string;
+  /** Available units of rollupItem per depot, for the map. */
+  mapStock: Map<string, bigint>;
+  /** Order numbers by id, for the live feed. */
+  orderNumbers: Map<string, string>;
   tab: string;
   events: ResEvent[];
   lastEventId: bigint;
@@ -151,6 +155,8 @@ async function signIn(token: string): Promise<void> {
     readiness: new Map(),
     selected: depots.find((d) => d.code === who.scope)?.code ?? depots[0]?.code ?? who.scope,
     rollupItem: "quilt-cotton",
+    mapStock: new Map(),
+    orderNumbers: new Map(),
     tab: "orders",
     events: [],
     lastEventId: 0n,
@@ -159,6 +165,7 @@ async function signIn(token: string): Promise<void> {
   renderShell();
   void loadItems();
   void loadReadiness();
+  void loadMapStock();
   refreshPanels();
   startStream();
 }
@@ -320,6 +327,7 @@ function renderMap(): void {
     drawMap({
       depots: st.depots,
       readiness: st.readiness,
+      stock: st.mapStock,
       selected: st.selected,
       onSelect: select,
     }),
@@ -331,12 +339,23 @@ function renderMap(): void {
       const r = (m.dataset.readiness ?? "none") as Readiness;
       counts.set(r, (counts.get(r) ?? 0) + 1);
     }
+    const s = st;
+    const picker = h(
+      "select",
+      {
+        id: "map-item",
+        "aria-label": "地图上标注的物资",
+        onchange: (e: Event) => setItem((e.target as HTMLSelectElement).value),
+      },
+      itemOptions(s),
+    );
     fill(
       legend,
+      h("label", null, "标注可用数量：", picker),
       (["met", "county-missed", "missed", "none"] as Readiness[]).map((r) =>
         h("span", { class: `key key-${r}` }, `${readinessLabel[r]} ${counts.get(r) ?? 0}`),
       ),
-      h("span", { class: "key ring-key" }, "圈：县级物资到达时间（半径每小时12像素，虚线红圈=超6小时）"),
+      h("span", { class: "key ring-key" }, "圈：县级到达时间（每小时8像素，红虚线=超6小时）"),
     );
   }
 }
@@ -356,6 +375,53 @@ async function loadReadiness(): Promise<void> {
   }
 }
 
+function itemOptions(s: State): HTMLElement[] {
+  return (s.items.length ? s.items : [{ id: s.rollupItem, name: s.rollupItem } as Item]).map((i) =>
+    h("option", { value: i.id, selected: i.id === s.rollupItem }, `${i.name}（${i.id}）`),
+  );
+}
+
+/** Chooses the item of the roll-up and of the map's figures. */
+function setItem(id: string): void {
+  if (!st) return;
+  st.rollupItem = id;
+  st.mapStock = new Map();
+  renderMap();
+  void loadMapStock();
+  if (st.tab === "rollup") refreshPanels();
+}
+
+/** Sums the chosen item's available units at each depot the user can see,
+ * a few depots at a time. */
+async function loadMapStock(): Promise<void> {
+  if (!st) return;
+  const s = st;
+  const item = s.rollupItem;
+  const out = new Map<string, bigint>();
+  const queue = s.depots.map((d) => d.code);
+  const worker = async () => {
+    for (let code = queue.shift(); code !== undefined; code = queue.shift()) {
+      let sum = 0n;
+      let pageToken = "";
+      do {
+        const r = await s.api.stock.listStock({ depotCode: code, itemId: item, pageSize: 1000, pageToken });
+        for (const l of r.lines) sum += l.available;
+        pageToken = r.nextPageToken;
+      } while (pageToken);
+      out.set(code, sum);
+    }
+  };
+  try {
+    await Promise.all([worker(), worker(), worker(), worker()]);
+  } catch {
+    return;
+  }
+  if (st === s && s.rollupItem === item) {
+    s.mapStock = out;
+    renderMap();
+  }
+}
+
 async function loadItems(): Promise<void> {
   if (!st) return;
   const s = st;
@@ -365,7 +431,10 @@ async function loadItems(): Promise<void> {
   } catch {
     s.items = [];
   }
-  if (st === s && s.tab === "rollup") refreshPanels();
+  if (st === s) {
+    renderMap();
+    if (s.tab === "rollup") refreshPanels();
+  }
 }
 
 // ---------------------------------------------------------------- panels
@@ -434,6 +503,7 @@ function isOpen(o: AllocationOrder): boolean {
 async function ordersPanel(): Promise<HTMLElement> {
   const s = st as State;
   const r = await s.api.allocation.listAllocationOrders({ depotCode: s.selected, pageSize: 200 });
+  for (const o of r.orders) s.orderNumbers.set(o.id, o.number);
   const open = r.orders.filter(isOpen);
   const card = (o: AllocationOrder) => {
     const dest = o.destinationDepotCode
@@ -497,14 +567,9 @@ async function rollupPanel(): Promise<HTMLElement> {
     {
       id: "rollup-item",
       "aria-label": "物资",
-      onchange: (e: Event) => {
-        s.rollupItem = (e.target as HTMLSelectElement).value;
-        refreshPanels();
-      },
+      onchange: (e: Event) => setItem((e.target as HTMLSelectElement).value),
     },
-    (s.items.length ? s.items : [{ id: s.rollupItem, name: s.rollupItem } as Item]).map((i) =>
-      h("option", { value: i.id, selected: i.id === s.rollupItem }, `${i.name}（${i.id}）`),
-    ),
+    itemOptions(s),
   );
   const r = await s.api.stock.rollUpStock({ depotCode: s.selected, itemId: s.rollupItem });
   const row = (label: string, depots: string, v: StockStates | undefined, cls = "") =>
@@ -679,7 +744,9 @@ async function readinessPanel(): Promise<HTMLElement> {
               "td",
               { class: l.met ? "met" : "missed" },
               hours(l.arrivalHours),
-              !l.met && l.bindingItemId ? ` · ${itemName(l.bindingItemId)}${l.unmet > 0n ? `缺${num(l.unmet)}` : ""}` : "",
+              !l.met && l.bindingItemId
+                ? `（${l.unmet > 0n ? `缺${itemName(l.bindingItemId)}${num(l.unmet)}` : `${itemName(l.bindingItemId)}最晚`}）`
+                : "",
             );
           };
           return h(
@@ -718,6 +785,18 @@ async function financePanel(): Promise<HTMLElement> {
 
 // ---------------------------------------------------------------- live events
 
+/** The state words events carry, in Chinese. */
+const STATE_WORDS: Record<string, string> = {
+  draft: "草稿",
+  submitted: "已提交",
+  approved: "已批准",
+  dispatched: "已发运",
+  received: "已接收",
+  closed: "已关闭",
+  rejected: "已驳回",
+  cancelled: "已取消",
+};
+
 function describe(e: ResEvent): string {
   const d = (e.detail ?? {}) as Record<string, unknown>;
   const t = (v: unknown) => (v === undefined || v === null ? "" : String(v));
@@ -733,8 +812,10 @@ function describe(e: ResEvent): string {
   }
   const state = d.state;
   if (Array.isArray(state) && state.length === 2) {
-    const n = t(d.number) || e.resource;
-    return `${n} ${t(d.action)}（${t(state[0])} → ${t(state[1])}）`;
+    const id = e.resource.replace(/^allocationOrders\//, "");
+    const n = t(d.number) || st?.orderNumbers.get(id) || e.resource;
+    const zh = (v: unknown) => STATE_WORDS[t(v)] ?? t(v);
+    return `${n} ${zh(d.action)}（${zh(state[0])} → ${zh(state[1])}）`;
   }
   return e.method ? `${e.method.replace(/^.*\//, "")} ${e.resource}` : e.resource;
 }
@@ -785,7 +866,10 @@ function onEvent(e: ResEvent): void {
   soon("alerts", 100, renderAlerts);
   if (e.resource.startsWith("allocationOrders/") && s.tab === "orders") soon("panel", 150, refreshPanels);
   else if (e.kind !== EventKind.OTHER && s.tab !== "finance") soon("panel", 1000, refreshPanels);
-  if (e.kind === EventKind.STOCK || e.kind === EventKind.DOCUMENT) soon("readiness", 5000, () => void loadReadiness());
+  if (e.kind === EventKind.STOCK || e.kind === EventKind.DOCUMENT) {
+    soon("readiness", 5000, () => void loadReadiness());
+    soon("map-stock", 3000, () => void loadMapStock());
+  }
 }
 
 function startStream(): void {

@@ -37,6 +37,8 @@ const radius: Record<number, number> = {
 export interface MapInput {
   depots: Depot[];
   readiness: Map<string, PlaceReadiness>;
+  /** Units of the chosen item available at each depot, drawn beside it. */
+  stock: Map<string, bigint>;
   selected: string;
   onSelect: (code: string) => void;
 }
@@ -88,9 +90,9 @@ export function drawMap(m: MapInput): SVGElement {
   const rings: SVGElement[] = [];
   const marks: SVGElement[] = [];
   const labels: SVGElement[] = [];
-  // A ring's radius is the county level's arrival time at 12 px an hour, so
-  // the 6-hour target is a 72 px circle; red and dashed where it is missed.
-  const PX_PER_HOUR = 12;
+  // A ring's radius is the county level's arrival time at 8 px an hour, so
+  // the 6-hour target is a 48 px circle; red and dashed where it is missed.
+  const PX_PER_HOUR = 8;
   for (const d of located) {
     const px = x(lon(d));
     const py = y(lat(d));
@@ -144,10 +146,23 @@ export function drawMap(m: MapInput): SVGElement {
         ? s("rect", { ...common, x: cx - rad, y: cy - rad, width: rad * 2, height: rad * 2, rx: 2 }, title)
         : s("circle", { ...common, cx, cy, r: rad }, title),
     );
+    // Off the frame the label goes inwards, so it stays on the map.
+    const lx = inside ? cx + rad + 3 : cx - rad - 3;
+    const anchor = inside ? "start" : "end";
     if (d.tier !== Tier.TOWNSHIP) {
       const short = d.name.replace(/应急物资储备(中心|库|点)$/, "").replace(/备灾中心$/, "");
       labels.push(
-        s("text", { class: `label label-${d.tier}`, x: cx + rad + 3, y: cy + 4 }, inside ? short : `${short}（图外）`),
+        s("text", { class: `label label-${d.tier}`, x: lx, y: cy + 4, "text-anchor": anchor }, inside ? short : `${short}（图外）`),
+      );
+    }
+    const qty = m.stock.get(d.code);
+    if (qty !== undefined) {
+      labels.push(
+        s(
+          "text",
+          { class: `qty${qty === 0n ? " qty-zero" : ""}`, "data-qty": d.code, x: lx, y: cy + (d.tier === Tier.TOWNSHIP ? 4 : 17), "text-anchor": anchor },
+          qty.toString(),
+        ),
       );
     }
   }

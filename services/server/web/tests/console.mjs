@@ -77,6 +77,12 @@ try {
   check(quilts === env("EXPECT_QUILTS"), `the quilt roll-up totals ${quilts} on hand`);
   const tiers = await page.locator("#rollup-table tr.tier-row").count();
   check(tiers >= 2, `the roll-up is split into ${tiers} tiers`);
+  // The map marks where the quilts are: its figures add up to the roll-up.
+  await page.waitForFunction((n) => document.querySelectorAll("#map-svg [data-qty]").length === n, depots, { timeout: 15000 });
+  const available = digits(await page.locator('#rollup-table tr.total td[data-col="available"]').textContent());
+  const figures = await page.locator("#map-svg [data-qty]").allTextContents();
+  const mapped = figures.reduce((a, t) => a + Number(digits(t)), 0);
+  check(String(mapped) === available, `the map's quilt figures add up to the ${available} available`);
   await page.screenshot({ path: join(artifacts, "02-rollup-quilts.png") });
 
   // The order, approved, then dispatched by another client while we watch.
@@ -102,6 +108,12 @@ try {
   await page.click("#tab-finance");
   await page.locator('[data-testid="finance-unavailable"]').waitFor({ timeout: 15000 });
   check(true, "near-expiry lots are listed and the finance panel says 暂不可用");
+  // Where the tents are, for the README.
+  await page.selectOption("#map-item", "tent-12m2");
+  await page.waitForFunction((n) => document.querySelectorAll("#map-svg [data-qty]").length === n, depots, { timeout: 15000 });
+  await page.click("#tab-readiness");
+  await page.locator("#readiness-table tbody tr").first().waitFor({ timeout: 15000 });
+  await page.screenshot({ path: join(artifacts, "06-map-tents-readiness.png") });
   await ctx.close();
 
   // A keeper of 竹山县 sees only their county.
