@@ -44,6 +44,8 @@ export interface MapInput {
 }
 
 const W = 1000;
+/** Height over width of the map pane at 1366×768. */
+const ASPECT = 0.72;
 
 /** Draws the map as one SVG element. */
 export function drawMap(m: MapInput): SVGElement {
@@ -67,22 +69,33 @@ export function drawMap(m: MapInput): SVGElement {
   // Equirectangular, with longitude shrunk by cos(latitude) so that
   // distances look right at this latitude.
   const k = Math.cos((((minLat + maxLat) / 2) * Math.PI) / 180);
+  // Widen the thinner side so the frame keeps the map pane's shape.
+  const H = Math.round(W * ASPECT);
+  const wantLat = (maxLon - minLon) * k * ASPECT;
+  if (maxLat - minLat < wantLat) {
+    const grow = (wantLat - (maxLat - minLat)) / 2;
+    minLat -= grow; maxLat += grow;
+  } else {
+    const grow = ((maxLat - minLat) / ASPECT / k - (maxLon - minLon)) / 2;
+    minLon -= grow; maxLon += grow;
+  }
   const scale = W / ((maxLon - minLon) * k);
-  const H = Math.round((maxLat - minLat) * scale);
   const x = (lo: number) => (lo - minLon) * k * scale;
   const y = (la: number) => (maxLat - la) * scale;
   const clampX = (v: number) => Math.min(Math.max(v, 14), W - 14);
   const clampY = (v: number) => Math.min(Math.max(v, 14), H - 14);
 
   const grid: SVGElement[] = [];
-  const step = maxLat - minLat > 4 ? 1 : 0.5;
+  // Grid lines at a round step giving a handful across the frame.
+  const step = [0.05, 0.1, 0.2, 0.5, 1, 2, 5].find((g) => (maxLon - minLon) / g <= 8) ?? 10;
+  const digits = step < 0.1 ? 2 : 1;
   for (let g = Math.ceil(minLon / step) * step; g <= maxLon; g += step) {
     grid.push(s("line", { class: "grid", x1: x(g), y1: 0, x2: x(g), y2: H }));
-    grid.push(s("text", { class: "grid-label", x: x(g) + 3, y: H - 4 }, `${g.toFixed(1)}°E`));
+    grid.push(s("text", { class: "grid-label", x: x(g) + 3, y: H - 4 }, `${g.toFixed(digits)}°E`));
   }
   for (let g = Math.ceil(minLat / step) * step; g <= maxLat; g += step) {
     grid.push(s("line", { class: "grid", x1: 0, y1: y(g), x2: W, y2: y(g) }));
-    grid.push(s("text", { class: "grid-label", x: 3, y: y(g) - 3 }, `${g.toFixed(1)}°N`));
+    grid.push(s("text", { class: "grid-label", x: 3, y: y(g) - 3 }, `${g.toFixed(digits)}°N`));
   }
 
   const byCode = new Map(located.map((d) => [d.code, d]));
