@@ -105,6 +105,11 @@ try {
   // Other panels answer for this user (finance is not served yet).
   await page.click("#tab-expiry");
   await page.locator("#expiring-table tbody tr").first().waitFor({ timeout: 15000 });
+  await page.click("#tab-overdue");
+  await page.locator('[data-testid="lease-overdue"]').waitFor({ timeout: 15000 });
+  check(await page.locator('[data-testid="upkeep-overdue"] .error, [data-testid="lease-overdue"] .error').count() === 0,
+    "the upkeep and lease overdue lists answer for a dispatcher");
+  await page.screenshot({ path: join(artifacts, "07-overdue.png") });
   await page.click("#tab-finance");
   await page.locator('[data-testid="finance-unavailable"]').waitFor({ timeout: 15000 });
   check(true, "near-expiry lots are listed and the finance panel says 暂不可用");
