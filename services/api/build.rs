@@ -4,7 +4,7 @@
 use prost::Message;
 use std::path::PathBuf;
 
-const PROTOS: [&str; 12] = [
+const PROTOS: [&str; 14] = [
     "reserve/v1/common.proto",
     "reserve/v1/network.proto",
     "reserve/v1/catalog.proto",
@@ -15,6 +15,8 @@ const PROTOS: [&str; 12] = [
     "reserve/v1/enterprise.proto",
     "reserve/v1/sourcing.proto",
     "reserve/v1/events.proto",
+    "reserve/v1/requisition.proto",
+    "reserve/v1/compensation.proto",
     "reserve/v1/lease.proto",
     "reserve/v1/maintenance.proto",
 ];

@@ -28,19 +28,21 @@ const README: &str = include_str!("../../README.md");
 /// (The sourcing section's second block, `reservectl watch` in a second
 /// terminal, runs until Ctrl-C; `a_watch_follows_an_order_as_it_moves`
 /// covers it.)
-const SECTIONS: [&str; 6] = [
+const SECTIONS: [&str; 7] = [
     "## A walk-through with `reservectl`",
     "### Stock: a depot keeper's day",
     "### Allocation: a flood order from need to receipt",
     "### Sourcing, readiness and a live watch",
     "### Maintenance: a generator's monthly test run and a pump's repair",
     "### Leasing: tents to a company, and an emergency recall",
+    "### Requisition and compensation: an excavator and 300 quilts, from the scene to a paid claim",
 ];
 /// Where the sections above are in `SECTIONS`.
 const ALLOCATION: usize = 2;
 const SOURCING: usize = 3;
 const MAINTENANCE: usize = 4;
 const LEASING: usize = 5;
+const REQUISITION: usize = 6;
 
 /// The shell blocks of the README sections, with continuation lines joined,
 /// comments and the `alias` line removed: one command per entry, in words,
@@ -414,6 +416,8 @@ async fn the_readme_keeper_walk_through_runs_as_written_against_a_real_server() 
                     "COUNT_ID" => text(&answer["count"]["id"]).to_string(),
                     "INCIDENT_ID" => text(&answer["incident"]["id"]).to_string(),
                     "ORDER" => text(&answer["order"]["number"]).to_string(),
+                    "REQUISITION_ID" => text(&answer["requisition"]["number"]).to_string(),
+                    "CLAIM_ID" => text(&answer["claim"]["number"]).to_string(),
                     "LEASE_ID" => {
                         a_read = true;
                         let open = answer["leases"].as_array().expect("a list of leases");
@@ -471,6 +475,7 @@ async fn the_readme_keeper_walk_through_runs_as_written_against_a_real_server() 
             }
             SOURCING => check_sourcing_step(&cli, &token, &args, &ran, &mut fx).await,
             LEASING => check_lease_step(&cli, &token, &args, &ran).await,
+            REQUISITION => check_requisition_step(&cli, &token, &args, &ran).await,
             MAINTENANCE => check_maintenance_step(&args, &ran),
             _ => check_step(&cli, &token, &ids, &args, &ran).await,
         }
@@ -504,6 +509,16 @@ async fn the_readme_keeper_walk_through_runs_as_written_against_a_real_server() 
         "upkeep record",
         "repairs start",
         "repairs finish",
+        "requisitions create",
+        "requisitions voucher",
+        "--requisition-line",
+        "requisitions outcome",
+        "claims open",
+        "claims assess",
+        "claims approve",
+        "claims pay",
+        "claims report",
+        "claims export",
     ] {
         assert!(
             seen.iter().any(|s| s.contains(must)),
@@ -545,6 +560,83 @@ fn check_maintenance_step(args: &[String], ran: &Ran) {
         has("next due 2027-02-26");
     } else if cmd.starts_with("upkeep due --overdue") {
         has("0 unit(s) as of 2026-11-28");
+    }
+}
+
+/// What the dispatcher, keeper and finance notice in the requisition
+/// walk-through: masked data for the dispatcher and in full for finance,
+/// the requisitioned lot emptied back to the owner, the claim's figures in
+/// yuan, the outstanding amount between payments, and the CSV export.
+async fn check_requisition_step(cli: &Cli, token: &str, args: &[String], ran: &Ran) {
+    let cmd: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = &ran.stdout;
+    let has = |s: &str| {
+        assert!(
+            out.contains(s),
+            "{} should show {s:?}:\n{out}",
+            cmd.join(" ")
+        )
+    };
+    match cmd.as_slice() {
+        ["requisitions", "create", ..] => {
+            has("ZY-2026-");
+            has("6222***********3445");
+            assert!(
+                !out.contains("6222020200112233445"),
+                "a dispatcher sees the account masked: {out}"
+            );
+        }
+        ["requisitions", "voucher", ..] => has("十堰征凭 0032"),
+        [
+            "requisitions",
+            "outcome",
+            ..,
+            "--certificate",
+            "退还单 ZS-001",
+        ] => {
+            let a = words("-o json stock list --depot HB-SY-ZS --item quilt-cotton");
+            let lines = cli.run(token, &a).await.json();
+            let left: i64 = lines["lines"]
+                .as_array()
+                .map(|l| {
+                    l.iter()
+                        .filter(|x| x["lot"]["lotNumber"] == "ZY-QUILT-01")
+                        .map(|x| int(&x["onHand"]))
+                        .sum()
+                })
+                .unwrap_or(0);
+            assert_eq!(left, 0, "the 20 left went back to the company: {lines}");
+        }
+        ["requisitions", "outcome", .., "--certificate", "十堰损-001"] => has("resolved"),
+        ["claims", "open", ..] => {
+            has("BC-2026-");
+            has("6222020200112233445");
+        }
+        ["claims", "assess", ..] => {
+            assert!(ran.has_row(&["usage ¥", "25000.00"]), "{out}");
+            assert!(ran.has_row(&["repair ¥", "30000.00"]), "{out}");
+            assert!(ran.has_row(&["loss ¥", "42000.00"]), "{out}");
+            assert!(ran.has_row(&["direct costs ¥", "20345.00"]), "{out}");
+            assert!(ran.has_row(&["total ¥", "117345.00"]), "{out}");
+        }
+        ["claims", "approve", ..] => assert!(ran.has_row(&["approved ¥", "117345.00"]), "{out}"),
+        ["claims", "pay", _, "--amount", "50000", ..] => {
+            assert!(ran.has_row(&["outstanding ¥", "67345.00"]), "{out}");
+        }
+        ["claims", "report"] => has("67345.00"),
+        ["claims", "pay", ..] => assert!(ran.has_row(&["state", "paid"]), "{out}"),
+        ["claims", "export", ..] => {
+            let csv = std::fs::read_to_string(cli.dir.path().join("claims.csv")).unwrap();
+            assert!(
+                csv.contains("BC-2026-") && csv.contains("117345.00"),
+                "{csv}"
+            );
+            assert!(
+                csv.contains("6222020200112233445"),
+                "finance's export carries the account: {csv}"
+            );
+        }
+        _ => {}
     }
 }
 

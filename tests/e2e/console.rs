@@ -7,6 +7,7 @@ use crate::allocation::{
     QUILT, ZS, ZS1, approve, dispatch, dispatcher, keeper, line, raise, submit, transfer,
 };
 use reserve_api::pb::reserve::v1 as pb;
+use reserve_api::pb::reserve::v1::compensation_service_client::CompensationServiceClient;
 use reserve_core::authz::Role;
 use reserve_tests::TestApp;
 use std::io::{BufRead, BufReader, Write};
@@ -214,6 +215,21 @@ fn chromium() -> PathBuf {
     p
 }
 
+/// Fen as the page shows yuan: ¥1,234.56.
+fn yuan(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let a = fen.unsigned_abs();
+    let whole = (a / 100).to_string();
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{sign}¥{grouped}.{:02}", a % 100)
+}
+
 async fn quilts_on_hand(app: &TestApp, token: &str, depot: &str) -> i64 {
     app.stock(token)
         .roll_up_stock(pb::RollUpStockRequest {
@@ -254,6 +270,18 @@ async fn the_console_shows_the_network_stock_and_a_live_order_in_chromium() {
     assert!(0 < quilts_on_hand(&app, &keeper_token, ZS).await);
     assert!(keeper_depots < depots.len());
 
+    // Compensation still owed in the province, as the finance panel shows it.
+    let owed =
+        CompensationServiceClient::new(app.authed(Some(&app.token(&[Role::Dispatcher], "HB"))))
+            .get_finance_report(pb::GetFinanceReportRequest {
+                depot_code: "HB".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .total
+            .map_or(0, |t| t.outstanding_fen);
+
     // An approved order for the page to watch.
     let mut raiser = dispatcher(&app, "liu", ZS);
     let order = raise(
@@ -283,6 +311,7 @@ async fn the_console_shows_the_network_stock_and_a_live_order_in_chromium() {
         .env("KEEPER_TOKEN", &keeper_token)
         .env("EXPECT_KEEPER_DEPOTS", keeper_depots.to_string())
         .env("FOREIGN_DEPOT", "HB-SY-FX")
+        .env("EXPECT_OUTSTANDING", yuan(owed))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

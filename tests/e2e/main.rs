@@ -17,6 +17,7 @@ mod maintenance;
 mod model;
 mod network;
 mod race;
+mod requisition;
 mod retries;
 mod retries_reserves;
 mod seed;

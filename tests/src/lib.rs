@@ -189,6 +189,12 @@ impl TestApp {
         .await
         .unwrap();
         store.migrate().await.unwrap();
+        let store = store.with_sealer(
+            reserve_store::sealed::Sealer::from_key_text(
+                &reserve_store::sealed::Sealer::new_key_line("test-1"),
+            )
+            .unwrap(),
+        );
         let secret: Vec<u8> = format!("test-secret-{}", uuid::Uuid::new_v4()).into_bytes();
         let verifier = Verifier::new(&KeySpec::Hs256(secret.clone()), ISSUER, AUDIENCE).unwrap();
         let clock = Arc::new(ManualClock::new(T0));
@@ -204,6 +210,7 @@ impl TestApp {
             sourcing: Default::default(),
             maintenance: Default::default(),
             slow_call: std::time::Duration::from_millis(500),
+            privacy: Default::default(),
         };
         let console = if dev_login {
             reserve_server::console::Console::with_dev_login(
@@ -326,6 +333,10 @@ impl TestApp {
         )
         .await
         .unwrap();
+        let store = match self.store.sealing() {
+            Some(s) => store.with_sealer(s.clone()),
+            None => store,
+        };
         let verifier =
             Verifier::new(&KeySpec::Hs256(self.secret.clone()), ISSUER, AUDIENCE).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -340,6 +351,7 @@ impl TestApp {
             sourcing: Default::default(),
             maintenance: Default::default(),
             slow_call: std::time::Duration::from_millis(500),
+            privacy: Default::default(),
         };
         let handle = tokio::spawn(reserve_server::serve(app, listener, async move {
             let _ = rx.await;
@@ -584,6 +596,23 @@ impl TestApp {
             .count_audit(&reserve_core::depot::DepotCode::parse("HB").unwrap())
             .await
             .unwrap()
+    }
+
+    /// Every value of the one text column `sql` selects, read straight from
+    /// the database (what a dump or an auditor with SQL would see).
+    pub async fn column_text(&self, sql: &str) -> Vec<String> {
+        use sqlx::{Connection, Row};
+        sqlx::any::install_default_drivers();
+        let mut c = sqlx::AnyConnection::connect(&self.url).await.unwrap();
+        let rows = sqlx::query(sql).fetch_all(&mut c).await.unwrap();
+        c.close().await.unwrap();
+        rows.iter()
+            .map(|r| {
+                r.try_get::<Option<String>, _>(0)
+                    .unwrap()
+                    .unwrap_or_default()
+            })
+            .collect()
     }
 
     /// Runs raw SQL against the server's database, bypassing every rule:

@@ -60,8 +60,17 @@ pub fn status_of_store(e: StoreError) -> Status {
             tracing::warn!(attempts = n, "write kept conflicting");
             Status::unavailable("the database is busy; retry shortly")
         }
+        StoreError::Sealed(m) => {
+            tracing::error!(error = %m, "private data key");
+            Status::with_error_details(
+                Code::FailedPrecondition,
+                m,
+                ErrorDetails::with_error_info("PRIVATE_DATA_KEY", ERROR_DOMAIN, HashMap::new()),
+            )
+        }
         other => {
-            tracing::error!(error = ?other, "internal error");
+            // Redacted: a database's message detail can quote the row.
+            tracing::error!(error = %other.redacted(), "internal error");
             Status::internal("internal error; the details are in the server log")
         }
     }

@@ -299,6 +299,7 @@ pub(crate) async fn serve(store: &Store) -> anyhow::Result<Served> {
         sourcing: Default::default(),
         maintenance: Default::default(),
         slow_call: std::time::Duration::from_millis(500),
+        privacy: Default::default(),
     };
     let server = tokio::spawn(reserve_server::serve(app, listener, async move {
         let _ = stopped.await;

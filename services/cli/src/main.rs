@@ -78,6 +78,14 @@ enum Cmd {
     /// back after inspection, statements, and emergency recall.
     #[command(subcommand)]
     Leases(LeasesCmd),
+    /// Requisitions (征用): property taken at the scene, its voucher, and
+    /// what became of each item.
+    #[command(subcommand)]
+    Requisitions(commands::requisitions::RequisitionsCmd),
+    /// Compensation claims for requisitioned property: assess, approve, pay,
+    /// report and export (finance).
+    #[command(subcommand)]
+    Claims(commands::claims::ClaimsCmd),
     /// How soon a relief kit reaches each township and county, against the
     /// first-batch targets (county 6 h, city 8 h, province 10 h).
     Readiness(ReadinessArgs),
@@ -164,6 +172,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Leases(c) => {
             commands::leases::run(c, cli.conn.connect().await?, cli.output, cli.request_id).await
         }
+        Cmd::Requisitions(c) => {
+            commands::requisitions::run(c, cli.conn.connect().await?, cli.output, cli.request_id)
+                .await
+        }
+        Cmd::Claims(c) => {
+            commands::claims::run(c, cli.conn.connect().await?, cli.output, cli.request_id).await
+        }
         Cmd::Readiness(a) => {
             commands::readiness::run(a, cli.conn.connect().await?, cli.output).await
         }
@@ -219,6 +234,8 @@ async fn main() -> ExitCode {
         Cmd::Agreements(_) => commands::agreements::flag_of,
         Cmd::Readiness(_) => commands::readiness::flag_of,
         Cmd::Leases(_) => commands::leases::flag_of,
+        Cmd::Requisitions(_) => commands::requisitions::flag_of,
+        Cmd::Claims(_) => commands::claims::flag_of,
         Cmd::Watch(_) => commands::watch::flag_of,
         Cmd::Upkeep(_) | Cmd::Repairs(_) => commands::maintenance::flag_of,
         _ => output::no_flags,

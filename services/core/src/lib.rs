@@ -7,6 +7,7 @@
 pub mod allocation;
 pub mod audit;
 pub mod authz;
+pub mod compensation;
 pub mod depot;
 pub mod enterprise;
 pub mod error;
@@ -17,6 +18,7 @@ pub mod lease;
 pub mod maintenance;
 pub mod norm;
 pub mod request;
+pub mod requisition;
 pub mod sourcing;
 pub mod stock;
 pub mod text;

@@ -6,6 +6,7 @@ use reserve_api::allocation::AllocationApi;
 use reserve_api::audit::AuditApi;
 use reserve_api::auth::{self, Verifier};
 use reserve_api::catalog::CatalogApi;
+use reserve_api::compensation::CompensationApi;
 use reserve_api::context::Ctx;
 use reserve_api::enterprise::EnterpriseApi;
 use reserve_api::events::{EventApi, EventHub};
@@ -16,14 +17,17 @@ use reserve_api::network::NetworkApi;
 use reserve_api::pb::reserve::v1::allocation_service_server::AllocationServiceServer;
 use reserve_api::pb::reserve::v1::audit_service_server::AuditServiceServer;
 use reserve_api::pb::reserve::v1::catalog_service_server::CatalogServiceServer;
+use reserve_api::pb::reserve::v1::compensation_service_server::CompensationServiceServer;
 use reserve_api::pb::reserve::v1::enterprise_reserve_service_server::EnterpriseReserveServiceServer;
 use reserve_api::pb::reserve::v1::event_service_server::EventServiceServer;
 use reserve_api::pb::reserve::v1::incident_service_server::IncidentServiceServer;
 use reserve_api::pb::reserve::v1::lease_service_server::LeaseServiceServer;
 use reserve_api::pb::reserve::v1::maintenance_service_server::MaintenanceServiceServer;
 use reserve_api::pb::reserve::v1::network_service_server::NetworkServiceServer;
+use reserve_api::pb::reserve::v1::requisition_service_server::RequisitionServiceServer;
 use reserve_api::pb::reserve::v1::sourcing_service_server::SourcingServiceServer;
 use reserve_api::pb::reserve::v1::stock_service_server::StockServiceServer;
+use reserve_api::requisition::RequisitionApi;
 use reserve_api::sourcing::SourcingApi;
 use reserve_api::stock::StockApi;
 use reserve_core::time::Clock;
@@ -39,7 +43,7 @@ use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 /// The fully qualified names of the reserve services, as health reports them.
-pub const SERVICE_NAMES: [&str; 11] = [
+pub const SERVICE_NAMES: [&str; 13] = [
     "reserve.v1.NetworkService",
     "reserve.v1.CatalogService",
     "reserve.v1.AuditService",
@@ -51,6 +55,8 @@ pub const SERVICE_NAMES: [&str; 11] = [
     "reserve.v1.EventService",
     "reserve.v1.LeaseService",
     "reserve.v1.MaintenanceService",
+    "reserve.v1.RequisitionService",
+    "reserve.v1.CompensationService",
 ];
 
 /// Aborts a background task when the server that spawned it ends.
@@ -82,6 +88,8 @@ pub struct App {
     pub maintenance: reserve_api::maintenance::MaintenanceConfig,
     /// A call slower than this is logged at warn; zero never warns.
     pub slow_call: Duration,
+    /// How long owners' private data is kept after settlement.
+    pub privacy: reserve_api::compensation::PrivacyConfig,
 }
 
 async fn set_all(reporter: &HealthReporter, status: ServingStatus) {
@@ -246,6 +254,14 @@ where
         ))
         .add_service(MaintenanceServiceServer::with_interceptor(
             MaintenanceApi::new(ctx.clone(), app.maintenance),
+            check.clone(),
+        ))
+        .add_service(RequisitionServiceServer::with_interceptor(
+            RequisitionApi::new(ctx.clone()),
+            check.clone(),
+        ))
+        .add_service(CompensationServiceServer::with_interceptor(
+            CompensationApi::new(ctx.clone(), app.privacy),
             check.clone(),
         ))
         .add_service(EventServiceServer::with_interceptor(

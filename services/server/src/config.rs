@@ -122,6 +122,94 @@ pub struct ServeArgs {
     /// Maintenance.
     #[command(flatten)]
     pub maintenance: MaintenanceArgs,
+    /// Owners' private data.
+    #[command(flatten)]
+    pub privacy: PrivacyArgs,
+}
+
+/// How owners' private data (identity numbers, bank accounts, phones) is
+/// sealed and how long it is kept after settlement.
+#[derive(clap::Args, Clone, Debug)]
+pub struct PrivacyArgs {
+    /// Key file sealing owners' private data: `KEY-ID BASE64-32-BYTES` per
+    /// line, the first sealing new data (see the README). Default on SQLite
+    /// on loopback: `reserve-private.key` beside the database, created.
+    #[arg(long, env = "RESERVE_PRIVATE_DATA_KEY_FILE")]
+    pub private_data_key_file: Option<PathBuf>,
+    /// Days after a claim is settled before a purge removes the owner's
+    /// private data (1 to 36500).
+    #[arg(long, env = "RESERVE_OWNER_DATA_RETENTION_DAYS", default_value_t = 365)]
+    pub owner_data_retention_days: i64,
+}
+
+/// File name of the development private-data key.
+pub const DEV_PRIVATE_KEY: &str = "reserve-private.key";
+
+impl PrivacyArgs {
+    /// The checked retention.
+    pub fn config(&self) -> anyhow::Result<reserve_api::compensation::PrivacyConfig> {
+        if !(1..=36_500).contains(&self.owner_data_retention_days) {
+            bail!(
+                "--owner-data-retention-days must be 1 to 36500, not {}",
+                self.owner_data_retention_days
+            );
+        }
+        Ok(reserve_api::compensation::PrivacyConfig {
+            retention_days: self.owner_data_retention_days,
+        })
+    }
+
+    /// The sealing keys: the configured file, or a development key beside
+    /// the SQLite file on loopback. Refuses to start otherwise.
+    pub fn sealer(
+        &self,
+        db: &DbArgs,
+        listen: Option<SocketAddr>,
+    ) -> anyhow::Result<reserve_store::sealed::Sealer> {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let path = match &self.private_data_key_file {
+            Some(p) => p.clone(),
+            None => {
+                if Backend::of_url(&db.url()) == Some(Backend::Postgres) {
+                    bail!(
+                        "refusing to start on PostgreSQL without --private-data-key-file: owners' \
+                         private data must be sealed under a key you keep (see the README, \"Owners' private data\")"
+                    );
+                }
+                if listen.is_some_and(|l| !l.ip().is_loopback()) {
+                    bail!("refusing to listen beyond loopback without --private-data-key-file");
+                }
+                let path = db
+                    .sqlite_dir()
+                    .unwrap_or_else(|| PathBuf::from("."))
+                    .join(DEV_PRIVATE_KEY);
+                if let Ok(mut f) = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(&path)
+                {
+                    use std::io::Write;
+                    f.write_all(reserve_store::sealed::Sealer::new_key_line("dev-1").as_bytes())
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    tracing::warn!(path = %path.display(), "created a development key for owners' private data");
+                }
+                path
+            }
+        };
+        let meta = std::fs::metadata(&path)
+            .with_context(|| format!("reading private data key file {}", path.display()))?;
+        if meta.permissions().mode() & 0o077 != 0 {
+            bail!(
+                "private data key file {} is readable by others; chmod 600 it",
+                path.display()
+            );
+        }
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading private data key file {}", path.display()))?;
+        reserve_store::sealed::Sealer::from_key_text(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    }
 }
 
 /// Maintenance settings.

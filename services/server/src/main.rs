@@ -55,6 +55,14 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Re-seal owners' private data under the first key of the key file
+    /// (after adding a new key to rotate); prints how many rows moved.
+    Rekey {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        privacy: reserve_server::config::PrivacyArgs,
+    },
     /// Copy the embedded SQLite database, consistently, while it serves
     /// (PostgreSQL: use pg_dump).
     Backup {
@@ -160,8 +168,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let verifier = Verifier::new(&key, &args.auth.jwt_issuer, &args.auth.jwt_audience)
         .map_err(|e| anyhow::anyhow!("token key: {e}"))?;
     let console = console_for(&key, dev_key.as_deref(), &args.auth)?;
+    let sealer = args.privacy.sealer(&args.db, Some(args.listen))?;
+    let privacy = args.privacy.config()?;
     let _lock = lock_shared(&args.db)?;
-    let store = open(&args.db).await?;
+    let store = open(&args.db).await?.with_sealer(sealer);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     if args.seed_demo {
         let s = seed::seed_demo(&store, clock.now()).await?;
@@ -194,6 +204,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         sourcing: args.sourcing.config()?,
         maintenance: args.maintenance.config()?,
         slow_call: Duration::from_millis(args.slow_call_ms),
+        privacy,
     };
     if console.dev_login() {
         tracing::info!(
@@ -231,6 +242,16 @@ async fn main() -> anyhow::Result<()> {
                 s.depots, s.items, s.norms, s.receipts, s.units, s.assets
             );
             store.close().await;
+            Ok(())
+        }
+        Some(Command::Rekey { db, privacy }) => {
+            init_logging(LogFormat::Pretty);
+            let sealer = privacy.sealer(&db, None)?;
+            let _lock = lock_shared(&db)?;
+            let store = open(&db).await?.with_sealer(sealer);
+            let n = store.rekey_private_data().await?;
+            store.close().await;
+            println!("re-sealed {n} rows of owners' private data under the current key");
             Ok(())
         }
         Some(Command::Check { db }) => {

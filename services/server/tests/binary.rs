@@ -362,6 +362,24 @@ async fn list_items_with(ch: tonic::transport::Channel, token: &str) -> tonic::C
     }
 }
 
+/// A private-data key file (mode 0600) in `dir`, as an operator configures
+/// one on PostgreSQL.
+fn private_key(dir: &std::path::Path) -> PathBuf {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = dir.join("private.key");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .unwrap();
+    f.write_all(b"test-1 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n")
+        .unwrap();
+    path
+}
+
 /// Starts the binary on `db` with the issuer's public key.
 fn serve_with_public_key(
     db: &Database,
@@ -378,6 +396,8 @@ fn serve_with_public_key(
             .arg("--jwt-public-key-file")
             .arg(key)
             .args(["--jwt-algorithm", alg])
+            .arg("--private-data-key-file")
+            .arg(private_key(dir))
             .env_clear()
             .current_dir(dir)
             .stdout(Stdio::null())
@@ -490,6 +510,8 @@ async fn sigint_drains_and_exits_zero_saying_it_is_shutting_down() {
         .args(["--database-url", &db.url])
         .arg("--jwt-hs256-secret-file")
         .arg(&secret)
+        .arg("--private-data-key-file")
+        .arg(private_key(dir.path()))
         .env_clear()
         .env("RESERVE_LISTEN", format!("127.0.0.1:{port}"))
         .env("NO_COLOR", "1")

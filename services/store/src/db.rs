@@ -52,6 +52,7 @@ pub struct Store {
     read: AnyPool,
     write: AnyPool,
     backend: Backend,
+    pub(crate) sealer: Option<crate::sealed::Sealer>,
 }
 
 pub(crate) static SQLITE_MIGRATOR: sqlx::migrate::Migrator =
@@ -62,6 +63,17 @@ static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrat
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 30_000;
 
 impl Store {
+    /// The same store sealing owners' private data with `sealer`.
+    pub fn with_sealer(mut self, sealer: crate::sealed::Sealer) -> Store {
+        self.sealer = Some(sealer);
+        self
+    }
+
+    /// The keys owners' private data is sealed with, if configured.
+    pub fn sealing(&self) -> Option<&crate::sealed::Sealer> {
+        self.sealer.as_ref()
+    }
+
     /// Connects to `url` (`sqlite://reserve.db?mode=rwc` or `postgres://...`).
     ///
     /// On SQLite all writes go through a single connection, so writers queue
@@ -111,6 +123,7 @@ impl Store {
                     read,
                     write,
                     backend,
+                    sealer: None,
                 })
             }
             Backend::Postgres => {
@@ -127,6 +140,7 @@ impl Store {
                     read: pool.clone(),
                     write: pool,
                     backend,
+                    sealer: None,
                 })
             }
         }

@@ -21,6 +21,11 @@ pub enum StoreError {
     /// A stored row that the code cannot read back (a bug or a hand edit).
     #[error("stored data is not readable: {0}")]
     Corrupt(String),
+    /// Owners' private data cannot be sealed or opened: no key configured,
+    /// a key missing from the key file, or a damaged row. Never carries the
+    /// data itself.
+    #[error("{0}")]
+    Sealed(String),
 }
 
 impl StoreError {
@@ -36,6 +41,23 @@ impl StoreError {
                 )
             }
             _ => false,
+        }
+    }
+
+    /// The error as it may be logged: a database error by its code,
+    /// constraint and table only, since PostgreSQL's message detail can
+    /// carry the offending row's values (an owner's identity number, say).
+    pub fn redacted(&self) -> String {
+        match self {
+            StoreError::Database(sqlx::Error::Database(e)) => format!(
+                "database error: code {}, constraint {}, table {}, kind {:?}",
+                e.code().as_deref().unwrap_or("-"),
+                e.constraint().unwrap_or("-"),
+                e.table().unwrap_or("-"),
+                e.kind()
+            ),
+            StoreError::Database(other) => format!("database error: {}", redact_sqlx(other)),
+            other => other.to_string(),
         }
     }
 
@@ -56,6 +78,28 @@ impl From<sqlx::Error> for StoreError {
             | sqlx::Error::Decode(_) => StoreError::Corrupt(e.to_string()),
             other => StoreError::Database(other),
         }
+    }
+}
+
+/// A non-database sqlx error named by its kind: its text may quote values.
+fn redact_sqlx(e: &sqlx::Error) -> &'static str {
+    match e {
+        sqlx::Error::Configuration(_) => "configuration",
+        sqlx::Error::Io(_) => "i/o",
+        sqlx::Error::Tls(_) => "tls",
+        sqlx::Error::Protocol(_) => "protocol",
+        sqlx::Error::RowNotFound => "row not found",
+        sqlx::Error::TypeNotFound { .. } => "type not found",
+        sqlx::Error::ColumnIndexOutOfBounds { .. } => "column index out of bounds",
+        sqlx::Error::ColumnNotFound(_) => "column not found",
+        sqlx::Error::ColumnDecode { .. } => "column decode",
+        sqlx::Error::Decode(_) => "decode",
+        sqlx::Error::Encode(_) => "encode",
+        sqlx::Error::PoolTimedOut => "pool timed out",
+        sqlx::Error::PoolClosed => "pool closed",
+        sqlx::Error::WorkerCrashed => "worker crashed",
+        sqlx::Error::Migrate(_) => "migration",
+        _ => "other",
     }
 }
 

@@ -18,15 +18,71 @@ pub(super) async fn receive(
     let p = Ctx::principal(&req)?;
     Ctx::require(&p, Action::MoveStock)?;
     let msg = req.into_inner();
-    let parsed = Receipt::parse(&(&msg).into(), api.ctx.clock.now());
+    let mut draft: reserve_core::stock::receipt::ReceiptDraft = (&msg).into();
+    let link = requisition_link(&msg, &mut draft);
+    let parsed = match (Receipt::parse(&draft, api.ctx.clock.now()), link) {
+        (Ok(r), Ok(l)) => Ok((r, l)),
+        (Err(mut a), Err(b)) => {
+            for f in b.into_vec() {
+                a.add(f.field, f.description);
+            }
+            Err(a)
+        }
+        (Err(a), _) | (_, Err(a)) => Err(a),
+    };
     let method = StockApi::method("ReceiveStock");
-    let (r, meta) = api.ctx.write(p, &msg.request_id, &method, &msg, parsed)?;
-    let w = api.ctx.store.receive(&meta, r).await.map_err(status_of)?;
+    let ((r, link), meta) = api.ctx.write(p, &msg.request_id, &method, &msg, parsed)?;
+    let w = match link {
+        Some(link) => api.ctx.store.receive_requisitioned(&meta, r, link).await,
+        None => api.ctx.store.receive(&meta, r).await,
+    }
+    .map_err(status_of)?;
     let (mut entries, mut lines) = api.posted(&w.value);
     Ok(Response::new(pb::ReceiveStockResponse {
         entry: entries.pop(),
         line: lines.pop(),
     }))
+}
+
+/// The requisition line requisitioned goods are received for; the funding
+/// source defaults to requisition when one is named.
+fn requisition_link(
+    msg: &pb::ReceiveStockRequest,
+    draft: &mut reserve_core::stock::receipt::ReceiptDraft,
+) -> Result<Option<(String, u32)>, reserve_core::Violations> {
+    let id = msg.requisition_id.trim();
+    let requisition = reserve_core::stock::FundingSource::Requisition.number() as i32;
+    if id.is_empty() {
+        if msg.requisition_line_number != 0 {
+            return Err(reserve_core::Violations::one(
+                "requisition_id",
+                "is required with requisition_line_number",
+            ));
+        }
+        return Ok(None);
+    }
+    let mut v = reserve_core::Violations::new();
+    if id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        v.add(
+            "requisition_id",
+            "must be a requisition id or number (ZY-2026-000001)",
+        );
+    }
+    if !(1..=200).contains(&msg.requisition_line_number) {
+        v.add(
+            "requisition_line_number",
+            "must be 1 to 200: the requisition's line",
+        );
+    }
+    match draft.funding {
+        0 => draft.funding = requisition,
+        f if f == requisition => {}
+        _ => v.add(
+            "funding_source",
+            "must be REQUISITION (or unset) for goods received against a requisition",
+        ),
+    }
+    v.finish(|| Some((id.to_string(), msg.requisition_line_number as u32)))
 }
 
 pub(super) async fn issue(

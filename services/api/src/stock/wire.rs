@@ -60,6 +60,9 @@ impl From<&pb::ReceiveStockRequest> for ReceiptDraft {
             counterparty,
             note,
             occurred_time,
+            // The requisition link is read by the receive handler.
+            requisition_id: _,
+            requisition_line_number: _,
         } = r;
         ReceiptDraft {
             depot: depot_code.clone(),

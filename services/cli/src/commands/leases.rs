@@ -164,7 +164,7 @@ pub struct RecallAllArgs {
 }
 
 /// Yuan with at most two decimals, as fen.
-fn yuan(s: &str) -> Result<i64, String> {
+pub(crate) fn yuan(s: &str) -> Result<i64, String> {
     let t = s.trim();
     let bad = || format!("'{s}' is not an amount of yuan like 200 or 5.50");
     let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
@@ -182,7 +182,7 @@ fn yuan(s: &str) -> Result<i64, String> {
 }
 
 /// Fen as yuan: `1234.50`.
-fn show_yuan(fen: i64) -> String {
+pub(crate) fn show_yuan(fen: i64) -> String {
     let sign = if fen < 0 { "-" } else { "" };
     let a = fen.unsigned_abs();
     format!("{sign}{}.{:02}", a / 100, a % 100)

@@ -3,6 +3,7 @@
 pub mod agreements;
 pub mod audit;
 pub mod choices;
+pub mod claims;
 pub mod depots;
 pub mod incidents;
 pub mod items;
@@ -12,6 +13,7 @@ pub mod norms;
 pub mod orders;
 pub mod propose;
 pub mod readiness;
+pub mod requisitions;
 pub mod stock;
 pub mod token;
 pub mod watch;

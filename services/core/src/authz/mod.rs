@@ -11,6 +11,7 @@ pub mod allocation;
 pub mod enterprise;
 pub mod lease;
 pub mod maintenance;
+pub mod requisition;
 pub mod scope;
 pub mod stock;
 

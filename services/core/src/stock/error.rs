@@ -67,6 +67,9 @@ pub enum StockError {
         /// Expiry date.
         expiry: String,
     },
+    /// A receipt of requisitioned goods that does not fit its requisition.
+    #[error("{0}")]
+    RequisitionMismatch(String),
     /// Not enough available units.
     #[error("depot {depot} has {available} available of {item}{lot}, {requested} requested")]
     InsufficientStock {
@@ -326,6 +329,7 @@ impl Failure for StockError {
             StockError::DepotNotActive { .. } => pre("DEPOT_NOT_ACTIVE"),
             StockError::LotNotAtDepot { .. } => pre("LOT_NOT_AT_DEPOT"),
             StockError::LotMismatch { .. } => pre("LOT_MISMATCH"),
+            StockError::RequisitionMismatch(_) => pre("REQUISITION_MISMATCH"),
             StockError::LotExpired { .. } => pre("LOT_EXPIRED"),
             StockError::InsufficientStock {
                 requested,

@@ -6,6 +6,7 @@ import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import type { DescService } from "@bufbuild/protobuf";
 import { AllocationService } from "./gen/reserve/v1/allocation_pb.js";
 import { CatalogService } from "./gen/reserve/v1/catalog_pb.js";
+import { CompensationService } from "./gen/reserve/v1/compensation_pb.js";
 import { EventService } from "./gen/reserve/v1/events_pb.js";
 import { LeaseService } from "./gen/reserve/v1/lease_pb.js";
 import { MaintenanceService } from "./gen/reserve/v1/maintenance_pb.js";
@@ -52,8 +53,7 @@ export interface Api {
   events: Client<typeof EventService>;
   lease: Client<typeof LeaseService>;
   maintenance: Client<typeof MaintenanceService>;
-  /** Asks whether a method the page has no code for yet is served. */
-  probe(path: string): Promise<Code | null>;
+  compensation: Client<typeof CompensationService>;
 }
 
 export function connect(token: string): Api {
@@ -75,24 +75,7 @@ export function connect(token: string): Api {
     events: c(EventService),
     lease: c(LeaseService),
     maintenance: c(MaintenanceService),
-    async probe(path: string) {
-      // An empty grpc-web request: one uncompressed frame of zero bytes.
-      const res = await fetch(path, {
-        method: "POST",
-        headers: {
-          "content-type": "application/grpc-web+proto",
-          "x-grpc-web": "1",
-          authorization: `Bearer ${token}`,
-        },
-        body: new Uint8Array([0, 0, 0, 0, 0]),
-      });
-      const head = res.headers.get("grpc-status");
-      if (head !== null) return Number(head) as Code;
-      const body = new Uint8Array(await res.arrayBuffer());
-      const trailer = new TextDecoder().decode(body);
-      const m = /grpc-status:\s*(\d+)/i.exec(trailer);
-      return m ? (Number(m[1]) as Code) : null;
-    },
+    compensation: c(CompensationService),
   };
 }
 

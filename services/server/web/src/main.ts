@@ -6,7 +6,7 @@ import { connect, explain, readToken, Code, ConnectError, type Api, type Who } f
 import { h, fill } from "./dom.js";
 import { drawMap, readinessLabel, type Readiness } from "./map.js";
 import {
-  date, eventKindName, hours, num, priorityName, roleName, stateName, tierName, time,
+  date, eventKindName, hours, num, priorityName, roleName, stateName, tierName, time, yuan,
 } from "./fmt.js";
 import { Tier } from "./gen/reserve/v1/common_pb.js";
 import type { Depot } from "./gen/reserve/v1/network_pb.js";
@@ -18,11 +18,6 @@ import type { StockStates } from "./gen/reserve/v1/stock_pb.js";
 import { LeaseFilter } from "./gen/reserve/v1/lease_pb.js";
 
 const TOKEN_KEY = "reserve.console.token";
-
-/** The method the finance panel will call once issue 13's
- * CompensationService is served; until then the server answers
- * UNIMPLEMENTED and the panel says 暂不可用. */
-const COMPENSATION_PROBE = "/reserve.v1.CompensationService/ListClaims";
 
 interface State {
   api: Api;
@@ -767,20 +762,67 @@ async function readinessPanel(): Promise<HTMLElement> {
 
 async function financePanel(): Promise<HTMLElement> {
   const s = st as State;
-  let body: HTMLElement;
+  let r;
   try {
-    const code = await s.api.probe(COMPENSATION_PROBE);
-    if (code === Code.Unimplemented || code === null) {
-      body = h("p", { class: "unavailable", "data-testid": "finance-unavailable" }, "暂不可用：征用补偿服务尚未上线。");
-    } else if (code === Code.PermissionDenied) {
-      body = h("p", { class: "error" }, explain(new ConnectError("", Code.PermissionDenied)));
-    } else {
-      body = h("p", { class: "unavailable" }, "补偿服务已上线，本页尚未接入。");
-    }
+    r = await s.api.compensation.getFinanceReport({ depotCode: s.selected });
   } catch (e) {
-    body = h("p", { class: "error" }, explain(e));
+    const unavailable = ConnectError.from(e).code === Code.Unimplemented;
+    return section(
+      "待付征用补偿（仅金额）",
+      h(
+        "p",
+        { class: unavailable ? "unavailable" : "error", "data-testid": unavailable ? "finance-unavailable" : "finance-error" },
+        unavailable ? "暂不可用：征用补偿服务尚未上线。" : explain(e),
+      ),
+      "finance",
+    );
   }
-  return section("待付征用补偿（仅金额）", body, "finance");
+  const t = r.total;
+  const rows = (title: string, list: typeof r.byTier, name: (k: string) => string) =>
+    h(
+      "table",
+      { class: "num" },
+      h("thead", null, h("tr", null, [title, "件数", "待付", "待批", "已付"].map((x) => h("th", null, x)))),
+      h(
+        "tbody",
+        null,
+        list.map((x) =>
+          h(
+            "tr",
+            null,
+            h("td", null, name(x.key)),
+            h("td", null, num(x.claims)),
+            h("td", null, yuan(x.outstandingFen)),
+            h("td", null, yuan(x.awaitingApprovalFen)),
+            h("td", null, yuan(x.paidFen)),
+          ),
+        ),
+      ),
+    );
+  const tierByKey: Record<string, string> = { province: "省级", city: "市级", county: "县级", township: "乡镇" };
+  return h(
+    "div",
+    { "data-testid": "finance" },
+    section(
+      `待付征用补偿 · ${subtreeTitle()}（仅金额）`,
+      h(
+        "dl",
+        { class: "figures" },
+        h("dt", null, "已批未付"),
+        h("dd", { "data-testid": "finance-outstanding" }, yuan(t?.outstandingFen ?? 0n)),
+        h("dt", null, "已核待批"),
+        h("dd", null, yuan(t?.awaitingApprovalFen ?? 0n)),
+        h("dt", null, "已付"),
+        h("dd", null, yuan(t?.paidFen ?? 0n)),
+        h("dt", null, "待核定 / 待审批"),
+        h("dd", null, `${num(r.awaitingAssessment)} / ${num(r.awaitingApproval)} 件`),
+        h("dt", null, "征用凭证逾期"),
+        h("dd", null, `${num(r.vouchersOverdue)} 件`),
+      ),
+    ),
+    r.byTier.length ? section("按层级", rows("层级", r.byTier, (k) => tierByKey[k] ?? k)) : null,
+    r.byIncident.length ? section("按事件", rows("事件", r.byIncident, (k) => k || "—")) : null,
+  );
 }
 
 // ---------------------------------------------------------------- live events

@@ -6,7 +6,7 @@
 //
 // Environment: CONSOLE_URL, CHROMIUM, ARTIFACTS, EXPECT_DEPOTS,
 // EXPECT_QUILTS, ORDER_NUMBER, KEEPER_TOKEN, EXPECT_KEEPER_DEPOTS,
-// FOREIGN_DEPOT; `GO N` carries the keeper's quilts on hand after the dispatch.
+// FOREIGN_DEPOT, EXPECT_OUTSTANDING; `GO N` carries the keeper's quilts on hand after the dispatch.
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -111,8 +111,10 @@ try {
     "the upkeep and lease overdue lists answer for a dispatcher");
   await page.screenshot({ path: join(artifacts, "07-overdue.png") });
   await page.click("#tab-finance");
-  await page.locator('[data-testid="finance-unavailable"]').waitFor({ timeout: 15000 });
-  check(true, "near-expiry lots are listed and the finance panel says 暂不可用");
+  await page.locator('[data-testid="finance-outstanding"]').waitFor({ timeout: 15000 });
+  const outstanding = await page.locator('[data-testid="finance-outstanding"]').textContent();
+  check(outstanding === env("EXPECT_OUTSTANDING"), `near-expiry lots are listed and the finance panel shows ${outstanding} outstanding`);
+  await page.screenshot({ path: join(artifacts, "08-finance.png") });
   // Where the tents are, for the README.
   await page.selectOption("#map-item", "tent-12m2");
   await page.waitForFunction((n) => document.querySelectorAll("#map-svg [data-qty]").length === n, depots, { timeout: 15000 });

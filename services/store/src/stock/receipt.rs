@@ -20,12 +20,31 @@ impl Store {
         meta: &WriteMeta,
         r: Receipt,
     ) -> Result<Written<Posted>, OpError<StockError>> {
-        self.run(meta, &ReceiveOp { r }).await
+        self.run(meta, &ReceiveOp { r, link: None }).await
+    }
+
+    /// Receives requisitioned goods into a lot that belongs to requisition
+    /// `link.0`, line `link.1` (funding source: requisition).
+    pub async fn receive_requisitioned(
+        &self,
+        meta: &WriteMeta,
+        r: Receipt,
+        link: (String, u32),
+    ) -> Result<Written<Posted>, OpError<StockError>> {
+        self.run(
+            meta,
+            &ReceiveOp {
+                r,
+                link: Some(link),
+            },
+        )
+        .await
     }
 }
 
 struct ReceiveOp {
     r: Receipt,
+    link: Option<(String, u32)>,
 }
 
 impl Op for ReceiveOp {
@@ -36,11 +55,13 @@ impl Op for ReceiveOp {
         let r = &self.r;
         keeper_at(&meta.actor, &r.depot).map_err(|d| OpError::Rule(d.into()))?;
         let posted = post_receipt(tx, meta, r).await?;
+        let requisition =
+            crate::requisition::receipt::link(tx, r, self.link.as_ref(), &posted).await?;
         let audit = summary::movement(
             &r.depot,
             &r.item,
             "received",
-            json!({"document": r.document, "from": r.counterparty}),
+            json!({"document": r.document, "from": r.counterparty, "requisition": requisition}),
             &posted.entries,
         );
         Ok((posted, audit))

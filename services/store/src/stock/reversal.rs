@@ -89,6 +89,16 @@ impl Op for ReverseOp {
         }
         .map_err(OpError::Rule)?;
         let posted = post(tx, meta, vec![draft], line.near_expiry_days).await?;
+        // Requisitioned goods: a reversed receipt is no longer received, and
+        // stock brought back must still be without an outcome.
+        let delta = posted.entries.first().map_or(0, |e| e.delta.on_hand);
+        crate::requisition::receipt::after_reversal(
+            tx,
+            original.lot.as_str(),
+            delta,
+            original.kind == reserve_core::stock::EntryType::Receipt,
+        )
+        .await?;
         let audit = summary::movement(
             &original.depot,
             &original.item,

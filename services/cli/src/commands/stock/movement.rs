@@ -55,6 +55,13 @@ pub struct ReceiveArgs {
     /// time, Beijing time unless a zone is given.
     #[arg(long, value_parser = when::at)]
     occurred: Option<prost_types::Timestamp>,
+    /// Requisitioned goods: the requisition number (ZY-2026-000001) they
+    /// were taken under; the lot then belongs to it (funding: requisition).
+    #[arg(long, requires = "requisition_line")]
+    requisition: Option<String>,
+    /// The requisition's line the goods are.
+    #[arg(long, requires = "requisition")]
+    requisition_line: Option<i32>,
 }
 
 /// Fields of an issue.
@@ -173,6 +180,8 @@ pub async fn receive(x: &mut Ctx, a: ReceiveArgs) -> anyhow::Result<()> {
             counterparty: a.counterparty,
             note: a.note,
             occurred_time: a.occurred,
+            requisition_id: a.requisition.unwrap_or_default(),
+            requisition_line_number: a.requisition_line.unwrap_or_default(),
         })
         .await?
         .into_inner();
