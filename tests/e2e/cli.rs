@@ -185,7 +185,7 @@ fn lot_of_line(order: &Value, prefix: &str) -> String {
 
 /// The `reservectl` that `cargo build -p reserve-cli` (or `cargo test
 /// --workspace`) puts beside this test binary's `deps` folder.
-fn reservectl_path() -> PathBuf {
+pub(crate) fn reservectl_path() -> PathBuf {
     let exe = std::env::current_exe().expect("the test binary's path");
     let dir = exe
         .parent()

@@ -60,7 +60,7 @@ pub fn item_pb(i: &Item) -> pb::Item {
 }
 
 /// A wire item as a draft; every field named so new ones must be handled.
-fn draft_of(i: &pb::Item) -> ItemDraft {
+pub fn draft_of(i: &pb::Item) -> ItemDraft {
     let pb::Item {
         id,
         code,

@@ -7,7 +7,7 @@ use crate::context::Ctx;
 use crate::error::{invalid, status_of};
 use crate::pb::reserve::v1 as pb;
 use crate::pb::reserve::v1::compensation_service_server::CompensationService;
-use crate::requisition::{owner_pb, requisition_key};
+use crate::requisition::{etag, owner_pb, requisition_key};
 use crate::stock::wire::{date, ymd};
 use crate::wire::{page_size, timestamp};
 use reserve_core::Violations;
@@ -201,16 +201,6 @@ fn costs(raw: &[pb::DirectCost], field: &str) -> Result<Vec<DirectCost>, Violati
 fn note(raw: &str, field: &str, v: &mut Violations) -> String {
     v.take(field, reserve_core::text::optional(raw, 500))
         .unwrap_or_default()
-}
-
-fn etag(raw: &str, v: &mut Violations) -> Option<Etag> {
-    match Etag::parse_optional(raw) {
-        Ok(e) => e,
-        Err(e) => {
-            v.add("etag", e);
-            None
-        }
-    }
 }
 
 impl CompensationApi {

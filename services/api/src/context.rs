@@ -110,8 +110,10 @@ impl Ctx {
             Ok(_) => Violations::new(),
             Err(v) => v.clone(),
         };
-        if let Err(e) = RequestId::parse(request_id) {
-            v.add("request_id", e);
+        match RequestId::parse(request_id) {
+            // For the call's log line, also when the rest is refused.
+            Ok(id) => reserve_store::calltrace::note_request_id(id.as_str()),
+            Err(e) => v.add("request_id", e),
         }
         match parsed {
             Ok(t) if v.is_empty() => Ok((t, self.write_meta(actor, request_id, method, request)?)),
@@ -129,6 +131,7 @@ impl Ctx {
         request: &M,
     ) -> Result<WriteMeta, Status> {
         let request_id = RequestId::parse(request_id).map_err(|e| invalid("request_id", e))?;
+        reserve_store::calltrace::note_request_id(request_id.as_str());
         let hash = Sha256::digest(request.encode_to_vec());
         Ok(WriteMeta {
             actor,

@@ -71,7 +71,7 @@ fn status_pb(s: DepotStatus) -> i32 {
 
 /// A wire depot as a draft. Every field is named so that a new proto field
 /// fails to compile here until it is handled.
-fn draft_of(d: &pb::Depot) -> DepotDraft {
+pub fn draft_of(d: &pb::Depot) -> DepotDraft {
     let pb::Depot {
         code,
         name,

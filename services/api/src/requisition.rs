@@ -230,7 +230,8 @@ pub fn requisition_key(field: &str, raw: &str) -> Result<String, Status> {
     }
 }
 
-fn etag(raw: &str, v: &mut Violations) -> Option<Etag> {
+/// An optional etag from the wire; a malformed one is a violation.
+pub fn etag(raw: &str, v: &mut Violations) -> Option<Etag> {
     match Etag::parse_optional(raw) {
         Ok(e) => e,
         Err(e) => {

@@ -12,6 +12,7 @@ use commands::{
     agreements::AgreementsCmd,
     audit::AuditCmd,
     depots::DepotsCmd,
+    import::ImportCmd,
     incidents::IncidentsCmd,
     items::ItemsCmd,
     leases::LeasesCmd,
@@ -101,6 +102,14 @@ enum Cmd {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Load opening stock, depots, items or reserve norms from CSV or Excel
+    /// (templates in docs/templates/); every bad row is reported and
+    /// nothing is posted unless the whole file is valid.
+    #[command(subcommand)]
+    Import(ImportCmd),
+    /// Write stock, ledger history, roll-ups or shortfalls of a subtree to
+    /// a CSV or Excel file.
+    Export(commands::export::ExportArgs),
 }
 
 impl Cmd {
@@ -148,6 +157,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             commands::norms::run(c, cli.conn.connect().await?, cli.output, cli.request_id).await
         }
         Cmd::Audit(c) => commands::audit::run(c, cli.conn.connect().await?, cli.output).await,
+        Cmd::Import(c) => {
+            let scope = token_scope(&cli.conn);
+            commands::import::run(c, cli.conn.connect().await?, cli.output, scope).await
+        }
+        Cmd::Export(a) => {
+            let scope = token_scope(&cli.conn);
+            commands::export::run(a, cli.conn.connect().await?, scope).await
+        }
         Cmd::Incidents(c) => {
             commands::incidents::run(c, cli.conn.connect().await?, cli.output, cli.request_id).await
         }

@@ -10,10 +10,19 @@
 //! the response headers, which for a unary call is the whole call and for a
 //! stream is how long it took to open. Health checks log at debug, since
 //! load balancers poll them.
+//!
+//! The call runs inside a [`CallTrace`] scope: the api layer notes the
+//! `request_id` of a write's body there and the store adds the time spent
+//! in write transactions, which the line carries (`body_request_id`, and
+//! `db_ms` on slow calls). Every call also counts in the metrics
+//! (`reserve_grpc_calls_total`, `reserve_grpc_call_duration_seconds`).
 
 use reserve_api::auth::CallerSlot;
+use reserve_store::calltrace::CallTrace;
+use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, LazyLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tonic::codegen::http;
@@ -75,7 +84,8 @@ where
         let slot = CallerSlot::default();
         req.extensions_mut().insert(slot.clone());
         let slow = self.slow;
-        let fut = self.inner.call(req);
+        let trace = Arc::new(CallTrace::default());
+        let fut = trace.clone().scope(self.inner.call(req));
         Box::pin(async move {
             let result = fut.await;
             let latency = started.elapsed();
@@ -88,10 +98,53 @@ where
                     .map_or(tonic::Code::Ok, tonic::Code::from_i32),
                 Err(_) => tonic::Code::Unknown,
             };
-            log_call(&method, code, latency, &slot, request_id.as_deref(), slow);
+            let label = method_label(&method);
+            metrics::counter!("reserve_grpc_calls_total",
+                "method" => label, "code" => format!("{code:?}"))
+            .increment(1);
+            metrics::histogram!("reserve_grpc_call_duration_seconds", "method" => label)
+                .record(latency.as_secs_f64());
+            log_call(
+                &method,
+                code,
+                latency,
+                &slot,
+                request_id.as_deref(),
+                &trace,
+                slow,
+            );
             result
         })
     }
+}
+
+/// The method as a metric label: a method the server serves, or `unknown`,
+/// so a client sending made-up paths cannot grow the series without bound.
+fn method_label(path: &str) -> &'static str {
+    static KNOWN: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+        use prost::Message;
+        let mut known: HashSet<&'static str> = [
+            "/grpc.health.v1.Health/Check",
+            "/grpc.health.v1.Health/Watch",
+            "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+            "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+        ]
+        .into_iter()
+        .collect();
+        let set = prost_types::FileDescriptorSet::decode(reserve_api::FILE_DESCRIPTOR_SET)
+            .unwrap_or_default();
+        for file in set.file {
+            let package = file.package().to_string();
+            for service in &file.service {
+                for m in &service.method {
+                    let path = format!("/{package}.{}/{}", service.name(), m.name());
+                    known.insert(Box::leak(path.into_boxed_str()));
+                }
+            }
+        }
+        known
+    });
+    KNOWN.get(path).copied().unwrap_or("unknown")
 }
 
 fn log_call(
@@ -100,9 +153,12 @@ fn log_call(
     latency: Duration,
     slot: &CallerSlot,
     request_id: Option<&str>,
+    trace: &CallTrace,
     slow: Duration,
 ) {
     let (subject, scope) = slot.get().unwrap_or(("", ""));
+    let body_request_id = trace.request_id().unwrap_or_default();
+    let body_request_id = body_request_id.as_str();
     let latency_ms = latency.as_secs_f64() * 1000.0;
     let code = format!("{code:?}");
     let request_id = request_id.unwrap_or("");
@@ -115,6 +171,8 @@ fn log_call(
             subject,
             scope,
             request_id,
+            body_request_id,
+            db_ms = trace.db_time().as_secs_f64() * 1000.0,
             slow_ms = slow.as_millis() as u64,
             "slow call"
         );
@@ -129,7 +187,29 @@ fn log_call(
             subject,
             scope,
             request_id,
+            body_request_id,
             "call"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::method_label;
+
+    #[test]
+    fn only_methods_the_server_serves_become_metric_labels() {
+        for m in [
+            "/reserve.v1.StockService/ReceiveStock",
+            "/reserve.v1.NetworkService/GetDepot",
+            "/grpc.health.v1.Health/Check",
+        ] {
+            assert_eq!(method_label(m), m);
+        }
+        assert_eq!(
+            method_label("/reserve.v1.StockService/NoSuchMethod"),
+            "unknown"
+        );
+        assert_eq!(method_label("/made.up/path-1234"), "unknown");
     }
 }

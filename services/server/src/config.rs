@@ -125,6 +125,9 @@ pub struct ServeArgs {
     /// Owners' private data.
     #[command(flatten)]
     pub privacy: PrivacyArgs,
+    /// Metrics.
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
 }
 
 /// How owners' private data (identity numbers, bank accounts, phones) is
@@ -209,6 +212,48 @@ impl PrivacyArgs {
             .with_context(|| format!("reading private data key file {}", path.display()))?;
         reserve_store::sealed::Sealer::from_key_text(&text)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    }
+}
+
+/// The Prometheus endpoint.
+#[derive(clap::Args, Clone, Debug)]
+pub struct MetricsArgs {
+    /// Serve Prometheus text at http://ADDR/metrics (off when not given).
+    /// Loopback only unless --metrics-allow-remote.
+    #[arg(long, env = "RESERVE_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Allow --metrics-listen on an address other than loopback.
+    #[arg(long, env = "RESERVE_METRICS_ALLOW_REMOTE")]
+    pub metrics_allow_remote: bool,
+    /// Seconds between refreshes of the gauges read from the database
+    /// (pool use, open documents, expiring lines; 5 to 3600).
+    #[arg(long, env = "RESERVE_METRICS_REFRESH_SECS", default_value_t = 60)]
+    pub metrics_refresh_secs: u64,
+    /// Minutes between ledger integrity checks for the metrics (the first
+    /// runs at start; 1 to 10080).
+    #[arg(long, env = "RESERVE_METRICS_INTEGRITY_MINUTES", default_value_t = 60)]
+    pub metrics_integrity_minutes: u64,
+}
+
+impl MetricsArgs {
+    /// The checked refresh periods.
+    pub fn refresh(&self) -> anyhow::Result<crate::metrics::Refresh> {
+        if !(5..=3600).contains(&self.metrics_refresh_secs) {
+            bail!(
+                "--metrics-refresh-secs must be 5 to 3600, not {}",
+                self.metrics_refresh_secs
+            );
+        }
+        if !(1..=10080).contains(&self.metrics_integrity_minutes) {
+            bail!(
+                "--metrics-integrity-minutes must be 1 to 10080, not {}",
+                self.metrics_integrity_minutes
+            );
+        }
+        Ok(crate::metrics::Refresh {
+            every: Duration::from_secs(self.metrics_refresh_secs),
+            integrity_every: Duration::from_secs(self.metrics_integrity_minutes * 60),
+        })
     }
 }
 

@@ -7,6 +7,7 @@ pub mod calllog;
 pub mod config;
 pub mod console;
 pub mod lock;
+pub mod metrics;
 pub mod seed;
 
 pub use app::{App, serve, serve_with};

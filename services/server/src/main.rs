@@ -185,6 +185,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             "demo network ready"
         );
     }
+    let metrics = start_metrics(&args.metrics, &store, &clock).await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
@@ -215,8 +216,44 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!(url = %format!("http://{}/", listener.local_addr()?), "command-centre page");
     }
     reserve_server::serve_with(app, console, listener, shutdown_signal()).await?;
+    if let Some(mut tasks) = metrics {
+        tasks.abort_all();
+    }
     store.close().await;
     Ok(())
+}
+
+/// Starts the metrics endpoint and its gauge refresher when
+/// `--metrics-listen` is given; they run until aborted.
+async fn start_metrics(
+    args: &reserve_server::config::MetricsArgs,
+    store: &reserve_store::Store,
+    clock: &Arc<dyn Clock>,
+) -> anyhow::Result<Option<tokio::task::JoinSet<()>>> {
+    let Some(addr) = args.metrics_listen else {
+        return Ok(None);
+    };
+    reserve_server::metrics::check_listen(addr, args.metrics_allow_remote)?;
+    let refresh = args.refresh()?;
+    let handle = reserve_server::metrics::install()?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding the metrics address {addr}"))?;
+    tracing::info!(address = %listener.local_addr()?, "serving metrics at /metrics");
+    let mut tasks = tokio::task::JoinSet::new();
+    let h = handle.clone();
+    tasks.spawn(async move {
+        if let Err(e) = reserve_server::metrics::serve(listener, h, std::future::pending()).await {
+            tracing::error!(error = %e, "the metrics endpoint stopped");
+        }
+    });
+    tasks.spawn(reserve_server::metrics::refresh(
+        store.clone(),
+        clock.clone(),
+        handle,
+        refresh,
+    ));
+    Ok(Some(tasks))
 }
 
 #[tokio::main]

@@ -837,6 +837,18 @@ async fn every_call_leaves_one_json_log_line_with_method_code_and_caller_and_nev
         list_items_with(ch.clone(), "not-a-token").await,
         tonic::Code::Unauthenticated
     );
+    // A write: its body's request id is on its line.
+    stock_client(ch.clone(), &token)
+        .receive_stock(reserve_api::pb::reserve::v1::ReceiveStockRequest {
+            request_id: "log-body-rid-1".into(),
+            depot_code: "HB-SY".into(),
+            item_id: "tent-12m2".into(),
+            lot_number: "LOG-1".into(),
+            quantity: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     let v: tonic::metadata::MetadataValue<_> = format!("Bearer {token}").parse().unwrap();
     let mut net = reserve_api::pb::reserve::v1::network_service_client::NetworkServiceClient::with_interceptor(
         ch,
@@ -892,5 +904,11 @@ async fn every_call_leaves_one_json_log_line_with_method_code_and_caller_and_nev
     assert_eq!(depot.len(), 1, "{calls:?}");
     assert_eq!(depot[0]["code"], "NotFound");
     assert_eq!(depot[0]["request_id"], "log-test-1");
+    assert_eq!(depot[0]["body_request_id"], "");
     assert!(depot[0]["latency_ms"].as_f64().is_some());
+    let receipt = of("/reserve.v1.StockService/ReceiveStock");
+    assert_eq!(receipt.len(), 1, "{calls:?}");
+    assert_eq!(receipt[0]["code"], "Ok");
+    assert_eq!(receipt[0]["body_request_id"], "log-body-rid-1");
+    assert!(!log.contains("LOG-1"), "a request body reached the log");
 }

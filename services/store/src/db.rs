@@ -179,6 +179,11 @@ impl Store {
         &self.read
     }
 
+    /// The pool for writes (on PostgreSQL the same as for reads).
+    pub(crate) fn writer(&self) -> &AnyPool {
+        &self.write
+    }
+
     /// Opens a read-only transaction that sees one snapshot of the whole
     /// database: REPEATABLE READ on PostgreSQL, a deferred transaction on
     /// SQLite (under WAL its snapshot is fixed by the first read). Checks

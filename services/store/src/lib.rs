@@ -11,6 +11,7 @@
 pub mod allocation;
 pub mod audit;
 pub mod backup;
+pub mod calltrace;
 pub mod catalog;
 pub mod compensation;
 pub mod db;
@@ -27,6 +28,7 @@ pub mod sealed;
 pub mod sourcing;
 mod sql;
 pub mod stock;
+pub mod vitals;
 pub mod write;
 
 pub use db::{Backend, Store, StoreOptions};

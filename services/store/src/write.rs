@@ -24,7 +24,24 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::AnyConnection;
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// A gauge raised while the value lives and lowered when it is dropped,
+/// also when the future holding it is cancelled.
+struct Gauged(&'static str);
+
+impl Gauged {
+    fn new(name: &'static str) -> Self {
+        metrics::gauge!(name).increment(1.0);
+        Gauged(name)
+    }
+}
+
+impl Drop for Gauged {
+    fn drop(&mut self) {
+        metrics::gauge!(self.0).decrement(1.0);
+    }
+}
 
 /// Who is writing, under which request id, with which call.
 #[derive(Clone, Debug)]
@@ -89,17 +106,23 @@ impl Store {
         meta: &WriteMeta,
         op: &O,
     ) -> Result<Written<O::Output>, OpError<O::Error>> {
+        let _in_flight = Gauged::new("reserve_writes_in_flight");
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.attempt(meta, op).await {
+            let started = Instant::now();
+            let result = self.attempt(meta, op).await;
+            crate::calltrace::add_db_time(started.elapsed());
+            match result {
                 Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
                     tracing::debug!(attempt, "write conflicted; retrying");
+                    metrics::counter!("reserve_write_retries_total").increment(1);
                     // Spread retries so colliding writers do not collide again.
                     let jitter = u64::from(uuid::Uuid::new_v4().as_bytes()[0]) % 8;
                     tokio::time::sleep(Duration::from_millis((1 << attempt.min(6)) + jitter)).await;
                 }
                 Err(e) if e.is_retryable() => {
+                    metrics::counter!("reserve_write_contention_failures_total").increment(1);
                     return Err(OpError::Store(StoreError::Contention(attempt)));
                 }
                 other => return other,
@@ -112,7 +135,14 @@ impl Store {
         meta: &WriteMeta,
         op: &O,
     ) -> Result<Written<O::Output>, OpError<O::Error>> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = {
+            let _queued = Gauged::new("reserve_write_queue_depth");
+            let waited = Instant::now();
+            let tx = self.begin_write().await?;
+            metrics::histogram!("reserve_db_write_acquire_seconds")
+                .record(waited.elapsed().as_secs_f64());
+            tx
+        };
         let (value, event) = match op.apply(&mut tx, meta).await {
             Ok(done) => done,
             Err(OpError::Store(e)) if e.is_unique_violation() => {
@@ -171,6 +201,32 @@ impl Store {
             })),
             Claim::Reused(method) => Some(Err(OpError::RequestIdReused { method })),
         })
+    }
+}
+
+impl Store {
+    /// The answer already recorded for this request id, read without
+    /// claiming it: `None` when the id is new, the earlier answer when this
+    /// very request ran, and `RequestIdReused` when the id made another.
+    /// For checks that post nothing (`validate_only`).
+    pub(crate) async fn recorded<T: DeserializeOwned, E>(
+        &self,
+        meta: &WriteMeta,
+    ) -> Result<Option<T>, OpError<E>> {
+        let row: Option<(String, String, String)> = sqlx::query_as(
+            "SELECT method, request_hash, response FROM audit_events WHERE actor = $1 AND request_id = $2",
+        )
+        .bind(&meta.actor.subject)
+        .bind(meta.request_id.as_str())
+        .fetch_optional(self.reader())
+        .await?;
+        match row {
+            None => Ok(None),
+            Some((method, hash, json)) if method == meta.method && hash == meta.request_hash => {
+                Ok(Some(serde_json::from_str(&json)?))
+            }
+            Some((method, _, _)) => Err(OpError::RequestIdReused { method }),
+        }
     }
 }
 

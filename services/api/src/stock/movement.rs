@@ -17,7 +17,10 @@ pub(super) async fn receive(
 ) -> Answer<pb::ReceiveStockResponse> {
     let p = Ctx::principal(&req)?;
     Ctx::require(&p, Action::MoveStock)?;
-    let msg = req.into_inner();
+    let mut msg = req.into_inner();
+    // Checking is not a different request: the fingerprint is the post's,
+    // so a check finds the receipt its request id already posted.
+    let validate_only = std::mem::take(&mut msg.validate_only);
     let mut draft: reserve_core::stock::receipt::ReceiptDraft = (&msg).into();
     let link = requisition_link(&msg, &mut draft);
     let parsed = match (Receipt::parse(&draft, api.ctx.clock.now()), link) {
@@ -32,6 +35,24 @@ pub(super) async fn receive(
     };
     let method = StockApi::method("ReceiveStock");
     let ((r, link), meta) = api.ctx.write(p, &msg.request_id, &method, &msg, parsed)?;
+    if validate_only {
+        // Every rule checked on the rows as they are; nothing posted or
+        // recorded, so the same request id may post it afterwards.
+        let earlier = api
+            .ctx
+            .store
+            .validate_receipt(&meta, &r)
+            .await
+            .map_err(status_of)?;
+        let Some(posted) = earlier else {
+            return Ok(Response::new(pb::ReceiveStockResponse::default()));
+        };
+        let (mut entries, mut lines) = api.posted(&posted);
+        return Ok(Response::new(pb::ReceiveStockResponse {
+            entry: entries.pop(),
+            line: lines.pop(),
+        }));
+    }
     let w = match link {
         Some(link) => api.ctx.store.receive_requisitioned(&meta, r, link).await,
         None => api.ctx.store.receive(&meta, r).await,

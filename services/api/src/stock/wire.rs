@@ -60,6 +60,8 @@ impl From<&pb::ReceiveStockRequest> for ReceiptDraft {
             counterparty,
             note,
             occurred_time,
+            opening_balance,
+            validate_only: _,
             // The requisition link is read by the receive handler.
             requisition_id: _,
             requisition_line_number: _,
@@ -79,6 +81,7 @@ impl From<&pb::ReceiveStockRequest> for ReceiptDraft {
             counterparty: counterparty.clone(),
             note: note.clone(),
             occurred_time: instant(occurred_time.as_ref()),
+            opening_balance: *opening_balance,
         }
     }
 }

@@ -219,6 +219,8 @@ choice! {
         Reserve => Reserve,
         /// An allocation order's reservation released.
         Unreserve => Unreserve,
+        /// Stock on the books when the depot started using the service.
+        OpeningBalance => OpeningBalance,
     }
 }
 

@@ -5,6 +5,8 @@ pub mod audit;
 pub mod choices;
 pub mod claims;
 pub mod depots;
+pub mod export;
+pub mod import;
 pub mod incidents;
 pub mod items;
 pub mod leases;

@@ -301,6 +301,69 @@ impl Requisition {
         }
     }
 
+    /// The record of a requisition that passed its rules, numbered, its
+    /// owner's private data sealed under `private_ref`.
+    pub fn record(
+        id: String,
+        number: String,
+        n: &NewRequisition,
+        private_ref: String,
+        by: &str,
+        now: UtcMillis,
+    ) -> Requisition {
+        Requisition {
+            id,
+            number,
+            depot: n.depot.clone(),
+            incident_id: n.incident_id.clone(),
+            decision: n.decision.clone(),
+            authority: n.authority.clone(),
+            officer: n.officer.clone(),
+            owner: Requisition::owner_of(
+                n.owner.kind,
+                n.owner.name.clone(),
+                &n.owner.private,
+                private_ref,
+            ),
+            taken_at: n.taken_at,
+            voucher: n.voucher.as_ref().map(|v| Voucher {
+                number: v.clone(),
+                issued_at: n.taken_at,
+                recorded_by: by.to_string(),
+            }),
+            voucher_due: n
+                .voucher
+                .is_none()
+                .then(|| n.taken_at.saturating_add(VOUCHER_HOURS * 3_600_000)),
+            items: n
+                .items
+                .iter()
+                .enumerate()
+                .map(|(i, d)| RequisitionItem {
+                    number: i as u32 + 1,
+                    description: d.description.clone(),
+                    quantity: d.quantity,
+                    unit: d.unit.clone(),
+                    returnable: d.returnable,
+                    condition: d.condition.clone(),
+                    unit_value_fen: d.unit_value_fen,
+                    daily_rate_fen: d.daily_rate_fen,
+                    used_at: d.used_at.clone(),
+                    received: 0,
+                    returned: 0,
+                    damaged: 0,
+                    lost: 0,
+                    consumed: 0,
+                })
+                .collect(),
+            outcomes: Vec::new(),
+            state: RequisitionState::InUse,
+            created_by: by.to_string(),
+            created_at: now,
+            version: 1,
+        }
+    }
+
     /// Records a voucher issued at `at`.
     pub fn record_voucher(
         &self,

@@ -47,45 +47,14 @@ pub(crate) fn draft() -> RequisitionDraft {
 
 pub(crate) fn record(now: UtcMillis) -> Requisition {
     let n = NewRequisition::parse(&draft(), now).unwrap();
-    Requisition {
-        id: "r1".into(),
-        number: "ZY-2026-000001".into(),
-        depot: n.depot,
-        incident_id: n.incident_id,
-        decision: n.decision,
-        authority: n.authority,
-        officer: n.officer,
-        owner: Requisition::owner_of(n.owner.kind, n.owner.name, &n.owner.private, "p1".into()),
-        taken_at: n.taken_at,
-        voucher: None,
-        voucher_due: Some(n.taken_at + VOUCHER_HOURS * HOUR),
-        items: n
-            .items
-            .iter()
-            .enumerate()
-            .map(|(i, d)| RequisitionItem {
-                number: i as u32 + 1,
-                description: d.description.clone(),
-                quantity: d.quantity,
-                unit: d.unit.clone(),
-                returnable: d.returnable,
-                condition: d.condition.clone(),
-                unit_value_fen: d.unit_value_fen,
-                daily_rate_fen: d.daily_rate_fen,
-                used_at: d.used_at.clone(),
-                received: 0,
-                returned: 0,
-                damaged: 0,
-                lost: 0,
-                consumed: 0,
-            })
-            .collect(),
-        outcomes: vec![],
-        state: RequisitionState::InUse,
-        created_by: "dispatcher".into(),
-        created_at: now,
-        version: 1,
-    }
+    Requisition::record(
+        "r1".into(),
+        "ZY-2026-000001".into(),
+        &n,
+        "p1".into(),
+        "dispatcher",
+        now,
+    )
 }
 
 pub(crate) fn outcome(line: u32, kind: OutcomeKind, quantity: i64, at: UtcMillis) -> Outcome {

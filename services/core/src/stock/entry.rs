@@ -41,11 +41,14 @@ pub enum EntryType {
     Reserve,
     /// An allocation order's reservation released.
     Unreserve,
+    /// Stock on the books when the depot started using the service: a
+    /// receipt loaded from its old ledger.
+    OpeningBalance,
 }
 
 impl EntryType {
     /// Every type.
-    pub const ALL: [EntryType; 14] = [
+    pub const ALL: [EntryType; 15] = [
         EntryType::Receipt,
         EntryType::Issue,
         EntryType::TransferOut,
@@ -60,6 +63,7 @@ impl EntryType {
         EntryType::Reversal,
         EntryType::Reserve,
         EntryType::Unreserve,
+        EntryType::OpeningBalance,
     ];
 
     /// Stored and wire number.
@@ -79,6 +83,7 @@ impl EntryType {
             EntryType::Reversal => 12,
             EntryType::Reserve => 13,
             EntryType::Unreserve => 14,
+            EntryType::OpeningBalance => 15,
         }
     }
 
@@ -104,6 +109,7 @@ impl EntryType {
             EntryType::Reversal => "reversal",
             EntryType::Reserve => "reserve",
             EntryType::Unreserve => "unreserve",
+            EntryType::OpeningBalance => "opening balance",
         }
     }
 }
@@ -324,7 +330,9 @@ pub fn asset_transition(
         })
     };
     match kind {
-        EntryType::Receipt | EntryType::Recovery => mv(None, free(InStock)),
+        EntryType::Receipt | EntryType::OpeningBalance | EntryType::Recovery => {
+            mv(None, free(InStock))
+        }
         // Damaged units come back from a lease into a hold no document owns.
         EntryType::LeaseReturn if delta.held > 0 => mv(Some(of_owner(OnLease)), free(Held)),
         EntryType::LeaseReturn => mv(Some(of_owner(OnLease)), free(InStock)),

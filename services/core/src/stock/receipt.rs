@@ -45,6 +45,8 @@ pub struct ReceiptDraft {
     pub note: String,
     /// Business time as a wire timestamp (seconds, nanos).
     pub occurred_time: Option<(i64, i32)>,
+    /// Posted as the depot's opening balance rather than a receipt.
+    pub opening_balance: bool,
 }
 
 /// A receipt that passed its field rules.
@@ -78,6 +80,9 @@ pub struct Receipt {
     pub note: String,
     /// Business time.
     pub occurred_at: UtcMillis,
+    /// Posted as the depot's opening balance rather than a receipt.
+    #[serde(default)]
+    pub opening_balance: bool,
 }
 
 impl Receipt {
@@ -149,6 +154,7 @@ impl Receipt {
                 counterparty,
                 note,
                 occurred_at,
+                opening_balance: d.opening_balance,
             }),
             _ => Err(v),
         }
@@ -285,14 +291,19 @@ pub fn plan_receipt(
             expiry: e.date().to_string(),
         });
     }
-    let reason = if r.note.is_empty() {
-        "receipt".to_string()
+    let kind = if r.opening_balance {
+        EntryType::OpeningBalance
     } else {
-        format!("receipt: {}", r.note)
+        EntryType::Receipt
+    };
+    let reason = if r.note.is_empty() {
+        kind.name().to_string()
+    } else {
+        format!("{}: {}", kind.name(), r.note)
     };
     let entry = EntryDraft::new(
         new_id(),
-        EntryType::Receipt,
+        kind,
         &r.depot,
         &lot,
         Delta::on_hand(r.quantity),
@@ -320,6 +331,27 @@ mod tests {
             quantity: 100,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn an_opening_balance_is_a_receipt_of_its_own_entry_type() {
+        let water = item(1, 365);
+        let plain = Receipt::parse(&draft(Some((2026, 6, 1)), None), NOW).unwrap();
+        let opening = Receipt::parse(
+            &ReceiptDraft {
+                opening_balance: true,
+                note: "纸质台账第3页".into(),
+                ..draft(Some((2026, 6, 1)), None)
+            },
+            NOW,
+        )
+        .unwrap();
+        let p = plan_receipt(&plain, &water, &depot(), None, None, &[], NOW, &mut ids()).unwrap();
+        let o = plan_receipt(&opening, &water, &depot(), None, None, &[], NOW, &mut ids()).unwrap();
+        assert_eq!(p.entry.kind, EntryType::Receipt);
+        assert_eq!(o.entry.kind, EntryType::OpeningBalance);
+        assert_eq!(o.entry.reason, "opening balance: 纸质台账第3页");
+        assert_eq!(o.entry.delta, p.entry.delta);
     }
 
     #[test]

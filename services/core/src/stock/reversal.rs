@@ -50,7 +50,11 @@ pub fn plan_reversal(
     }
     if !matches!(
         original.kind,
-        EntryType::Receipt | EntryType::Issue | EntryType::Hold | EntryType::Release
+        EntryType::Receipt
+            | EntryType::OpeningBalance
+            | EntryType::Issue
+            | EntryType::Hold
+            | EntryType::Release
     ) {
         return refuse(NotReversible::Kind(original.kind));
     }

@@ -362,6 +362,7 @@ pub fn receipt_draft(lot: &DemoLot, today: Day, at: UtcMillis, seq: usize) -> Re
         counterparty: counterparty.into(),
         note: "演示数据".into(),
         occurred_time: None,
+        opening_balance: false,
     }
 }
 

@@ -24,7 +24,6 @@ use reserve_core::item::Tracking;
 use reserve_core::request::{Etag, PageSize};
 use reserve_core::requisition::{
     NewRequisition, Outcome, OutcomeKind, Requisition, RequisitionError, RequisitionItem,
-    RequisitionState, VOUCHER_HOURS,
 };
 use reserve_core::stock::fields::MAX_BACKDATE_DAYS;
 use reserve_core::stock::{Delta, EntryDraft, EntryType};
@@ -266,60 +265,14 @@ impl Op for CreateRequisition {
             StoreError::Sealed(m) => OpError::Rule(RequisitionError::Sealing(m)),
             other => OpError::Store(other),
         })?;
-        let r = Requisition {
-            id: new_id(),
+        let r = Requisition::record(
+            new_id(),
             number,
-            depot: n.depot.clone(),
-            incident_id: n.incident_id.clone(),
-            decision: n.decision.clone(),
-            authority: n.authority.clone(),
-            officer: n.officer.clone(),
-            owner: Requisition::owner_of(
-                n.owner.kind,
-                n.owner.name.clone(),
-                &n.owner.private,
-                private_ref,
-            ),
-            taken_at: n.taken_at,
-            voucher: n
-                .voucher
-                .as_ref()
-                .map(|v| reserve_core::requisition::Voucher {
-                    number: v.clone(),
-                    issued_at: n.taken_at,
-                    recorded_by: meta.actor.subject.clone(),
-                }),
-            voucher_due: n
-                .voucher
-                .is_none()
-                .then(|| n.taken_at.saturating_add(VOUCHER_HOURS * 3_600_000)),
-            items: n
-                .items
-                .iter()
-                .enumerate()
-                .map(|(i, d)| RequisitionItem {
-                    number: i as u32 + 1,
-                    description: d.description.clone(),
-                    quantity: d.quantity,
-                    unit: d.unit.clone(),
-                    returnable: d.returnable,
-                    condition: d.condition.clone(),
-                    unit_value_fen: d.unit_value_fen,
-                    daily_rate_fen: d.daily_rate_fen,
-                    used_at: d.used_at.clone(),
-                    received: 0,
-                    returned: 0,
-                    damaged: 0,
-                    lost: 0,
-                    consumed: 0,
-                })
-                .collect(),
-            outcomes: Vec::new(),
-            state: RequisitionState::InUse,
-            created_by: meta.actor.subject.clone(),
-            created_at: meta.now,
-            version: 1,
-        };
+            n,
+            private_ref,
+            &meta.actor.subject,
+            meta.now,
+        );
         insert_requisition(tx, &r).await?;
         // Only masked values and the sealed row's id reach the audit log.
         let event = audit(

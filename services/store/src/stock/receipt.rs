@@ -5,11 +5,13 @@ use super::rows::{insert_lot, item_or_refuse, load_assets, load_line, load_lot_b
 use super::{rule, summary};
 use crate::db::Store;
 use crate::error::OpError;
-use crate::network::load_depot_for_stock;
+use crate::network::{load_depot, load_depot_for_stock};
 use crate::write::{Applied, Op, WriteMeta, Written};
 use reserve_core::authz::stock::keeper_at;
+use reserve_core::item::Item;
 use reserve_core::stock::StockError;
-use reserve_core::stock::receipt::{Receipt, plan_receipt};
+use reserve_core::stock::receipt::{Receipt, ReceiptPlan, plan_receipt};
+use reserve_core::time::UtcMillis;
 use serde_json::json;
 use sqlx::AnyConnection;
 
@@ -39,6 +41,27 @@ impl Store {
             },
         )
         .await
+    }
+
+    /// Checks a receipt against every rule on the rows as stored now, as
+    /// [`Store::receive`] would under `meta`, and writes nothing: the
+    /// transaction that read them is rolled back. If this request id already
+    /// posted this very receipt, its earlier answer is returned instead (a
+    /// re-run of an import is valid). What it accepts may still be refused
+    /// when posted if the rows change in between.
+    pub async fn validate_receipt(
+        &self,
+        meta: &WriteMeta,
+        r: &Receipt,
+    ) -> Result<Option<Posted>, OpError<StockError>> {
+        keeper_at(&meta.actor, &r.depot).map_err(|d| OpError::Rule(d.into()))?;
+        if let Some(earlier) = self.recorded(meta).await? {
+            return Ok(Some(earlier));
+        }
+        let mut tx = self.reader().begin().await?;
+        let planned = plan_in(&mut tx, r, meta.now, false).await.map(|_| None);
+        tx.rollback().await?;
+        planned
     }
 }
 
@@ -76,7 +99,29 @@ pub(crate) async fn post_receipt(
     meta: &WriteMeta,
     r: &Receipt,
 ) -> Result<Posted, OpError<StockError>> {
-    let Some(depot) = load_depot_for_stock(tx, r.depot.as_str()).await? else {
+    let (plan, item) = plan_in(tx, r, meta.now, true).await?;
+    if let Some(lot) = &plan.new_lot {
+        // A concurrent receipt of the same new lot number is a unique
+        // violation here; the run retries and finds the lot.
+        insert_lot(tx, lot).await?;
+    }
+    Ok(post(tx, meta, vec![plan.entry], item.near_expiry_days).await?)
+}
+
+/// Loads the rows a receipt touches and asks core for its plan; `lock`
+/// holds the depot against closing until the transaction ends.
+async fn plan_in(
+    tx: &mut AnyConnection,
+    r: &Receipt,
+    now: UtcMillis,
+    lock: bool,
+) -> Result<(ReceiptPlan, Item), OpError<StockError>> {
+    let depot = if lock {
+        load_depot_for_stock(tx, r.depot.as_str()).await?
+    } else {
+        load_depot(tx, r.depot.as_str()).await?
+    };
+    let Some(depot) = depot else {
         return rule(StockError::DepotNotFound(r.depot.to_string()));
     };
     let item = item_or_refuse(tx, &r.item).await?;
@@ -95,14 +140,9 @@ pub(crate) async fn post_receipt(
         existing.as_ref(),
         line_owner,
         &known,
-        meta.now,
+        now,
         &mut new_id,
     )
     .map_err(OpError::Rule)?;
-    if let Some(lot) = &plan.new_lot {
-        // A concurrent receipt of the same new lot number is a unique
-        // violation here; the run retries and finds the lot.
-        insert_lot(tx, lot).await?;
-    }
-    Ok(post(tx, meta, vec![plan.entry], item.near_expiry_days).await?)
+    Ok((plan, item))
 }

@@ -182,6 +182,7 @@ pub async fn receive(x: &mut Ctx, a: ReceiveArgs) -> anyhow::Result<()> {
             occurred_time: a.occurred,
             requisition_id: a.requisition.unwrap_or_default(),
             requisition_line_number: a.requisition_line.unwrap_or_default(),
+            ..Default::default()
         })
         .await?
         .into_inner();
