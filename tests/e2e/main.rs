@@ -10,6 +10,7 @@ mod authz_reserves;
 mod authz_stock;
 mod catalog;
 mod cli;
+mod console;
 mod defects;
 mod events;
 mod group_commit;

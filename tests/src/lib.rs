@@ -161,17 +161,42 @@ impl TestApp {
         app
     }
 
+    /// A server over the demo network with its demo stock whose console
+    /// offers one-click sign-in (as on a local run with the development key)
+    /// when `dev_login` is set, and only the page otherwise.
+    pub async fn with_demo_stock_console(dev_login: bool) -> TestApp {
+        let app = Self::spawn_full(
+            Duration::from_secs(3600),
+            reserve_server::app::DEFAULT_MAX_CONCURRENT_CALLS,
+            dev_login,
+        )
+        .await;
+        reserve_server::seed::seed_demo(&app.store, T0)
+            .await
+            .unwrap();
+        app
+    }
+
     /// A server whose health check pings the database every `health_interval`.
     pub async fn spawn_with(health_interval: Duration) -> TestApp {
-        Self::spawn_limited(
+        Self::spawn_full(
             health_interval,
             reserve_server::app::DEFAULT_MAX_CONCURRENT_CALLS,
+            false,
         )
         .await
     }
 
     /// A server admitting at most `max_concurrent_calls` calls at a time.
     pub async fn spawn_limited(health_interval: Duration, max_concurrent_calls: usize) -> TestApp {
+        Self::spawn_full(health_interval, max_concurrent_calls, false).await
+    }
+
+    async fn spawn_full(
+        health_interval: Duration,
+        max_concurrent_calls: usize,
+        dev_login: bool,
+    ) -> TestApp {
         let (db, url) = fresh_database().await;
         let store = Store::connect(
             &url,
@@ -208,9 +233,21 @@ impl TestApp {
             max_concurrent_calls,
             privacy: Default::default(),
         };
-        let handle = tokio::spawn(reserve_server::serve(app, listener, async move {
-            let _ = rx.await;
-        }));
+        let console = if dev_login {
+            reserve_server::console::Console::with_dev_login(
+                Minter::hs256(&secret, ISSUER, AUDIENCE).unwrap(),
+            )
+        } else {
+            reserve_server::console::Console::new()
+        };
+        let handle = tokio::spawn(reserve_server::serve_with(
+            app,
+            console,
+            listener,
+            async move {
+                let _ = rx.await;
+            },
+        ));
         let channel = Channel::from_shared(format!("http://{addr}"))
             .unwrap()
             .connect()

@@ -136,8 +136,23 @@ async fn watch_database(
 }
 
 /// Serves on `listener` until `shutdown` resolves, then reports NOT_SERVING,
-/// stops accepting calls and waits for in-flight calls to finish.
+/// stops accepting calls and waits for in-flight calls to finish. The
+/// console page is served at `/` without one-click sign-in.
 pub async fn serve<F>(app: App, listener: TcpListener, shutdown: F) -> anyhow::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    serve_with(app, crate::console::Console::new(), listener, shutdown).await
+}
+
+/// [`serve`] with the console as given (one-click sign-in for a local run
+/// with the development key).
+pub async fn serve_with<F>(
+    app: App,
+    console: crate::console::Console,
+    listener: TcpListener,
+    shutdown: F,
+) -> anyhow::Result<()>
 where
     F: Future<Output = ()> + Send + 'static,
 {
@@ -199,6 +214,8 @@ where
     let server = Server::builder()
         .accept_http1(true)
         .timeout(Duration::from_secs(60))
+        // Outermost: the page's plain HTTP GETs never reach grpc-web.
+        .layer(console)
         .layer(crate::calllog::CallLogLayer::new(app.slow_call))
         .layer(tonic_web::GrpcWebLayer::new())
         .layer(crate::overload::OverloadLayer::new(

@@ -416,6 +416,25 @@ pub fn resolve_key(
     Ok((KeySpec::Hs256(secret), Some(path)))
 }
 
+/// The console for a resolved key: one-click sign-in only when the key is
+/// the development key (`dev_key` from [`resolve_key`], which it gives only
+/// for SQLite on loopback with no key configured); the page alone otherwise.
+pub fn console_for(
+    key: &KeySpec,
+    dev_key: Option<&Path>,
+    auth: &AuthArgs,
+) -> anyhow::Result<crate::console::Console> {
+    match (key, dev_key) {
+        (KeySpec::Hs256(secret), Some(_)) => {
+            let minter =
+                reserve_api::auth::Minter::hs256(secret, &auth.jwt_issuer, &auth.jwt_audience)
+                    .map_err(|e| anyhow::anyhow!("development key: {e}"))?;
+            Ok(crate::console::Console::with_dev_login(minter))
+        }
+        _ => Ok(crate::console::Console::new()),
+    }
+}
+
 fn read_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
     let s = std::fs::read_to_string(path)
         .with_context(|| format!("reading secret {}", path.display()))?;
@@ -481,5 +500,33 @@ mod tests {
         assert!(resolve_key(&no_key(), &db(&url), open).is_err());
         let (_, path) = resolve_key(&no_key(), &db(&url), local).unwrap();
         assert_eq!(path.unwrap(), dir.path().join(devkey::FILE_NAME));
+    }
+
+    #[test]
+    fn the_console_offers_one_click_sign_in_only_with_the_development_key() {
+        let local: SocketAddr = "127.0.0.1:50051".parse().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/r.db", dir.path().display());
+        let (key, dev) = resolve_key(&no_key(), &db(&url), local).unwrap();
+        assert!(
+            console_for(&key, dev.as_deref(), &no_key())
+                .unwrap()
+                .dev_login()
+        );
+
+        // A configured shared secret, even on loopback SQLite: page only.
+        let secret = dir.path().join("secret");
+        std::fs::write(&secret, "a-configured-secret-of-forty-characters!").unwrap();
+        let configured = AuthArgs {
+            jwt_hs256_secret_file: Some(secret),
+            ..no_key()
+        };
+        let (key, dev) = resolve_key(&configured, &db(&url), local).unwrap();
+        assert!(dev.is_none());
+        assert!(
+            !console_for(&key, dev.as_deref(), &configured)
+                .unwrap()
+                .dev_login()
+        );
     }
 }

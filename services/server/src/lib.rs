@@ -5,9 +5,10 @@ pub mod app;
 pub mod backup;
 pub mod calllog;
 pub mod config;
+pub mod console;
 pub mod lock;
 pub mod metrics;
 pub mod overload;
 pub mod seed;
 
-pub use app::{App, serve};
+pub use app::{App, serve, serve_with};

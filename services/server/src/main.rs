@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use reserve_api::auth::Verifier;
 use reserve_core::time::{Clock, SystemClock};
-use reserve_server::config::{DbArgs, LogFormat, ServeArgs, resolve_key, sqlite_file};
+use reserve_server::config::{DbArgs, LogFormat, ServeArgs, console_for, resolve_key, sqlite_file};
 use reserve_server::lock::DbLock;
 use reserve_server::{App, seed};
 use reserve_store::Store;
@@ -167,6 +167,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let (key, dev_key) = resolve_key(&args.auth, &args.db, args.listen)?;
     let verifier = Verifier::new(&key, &args.auth.jwt_issuer, &args.auth.jwt_audience)
         .map_err(|e| anyhow::anyhow!("token key: {e}"))?;
+    let console = console_for(&key, dev_key.as_deref(), &args.auth)?;
     let sealer = args.privacy.sealer(&args.db, Some(args.listen))?;
     let privacy = args.privacy.config()?;
     let _lock = lock_shared(&args.db)?;
@@ -207,7 +208,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         max_concurrent_calls: args.max_concurrent_calls,
         privacy,
     };
-    reserve_server::serve(app, listener, shutdown_signal()).await?;
+    if console.dev_login() {
+        tracing::info!(
+            url = %format!("http://{}/", listener.local_addr()?),
+            "command-centre page, with one-click sign-in (development key)"
+        );
+    } else {
+        tracing::info!(url = %format!("http://{}/", listener.local_addr()?), "command-centre page");
+    }
+    reserve_server::serve_with(app, console, listener, shutdown_signal()).await?;
     if let Some(mut tasks) = metrics {
         tasks.abort_all();
     }
