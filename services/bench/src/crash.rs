@@ -362,6 +362,18 @@ pub(crate) async fn run(a: &CrashArgs) -> anyhow::Result<()> {
     let secret = format!("crash-harness-{}", uuid::Uuid::new_v4().simple());
     let secret_file = dir.path().join("secret");
     std::fs::write(&secret_file, &secret)?;
+    // PostgreSQL needs a configured key for owners' private data too.
+    let private_key = dir.path().join("private.key");
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&private_key)?
+            .write_all(reserve_store::sealed::Sealer::new_key_line("crash-1").as_bytes())?;
+    }
     let port = free_port()?;
     let addr = format!("127.0.0.1:{port}");
     let mut server = Server {
@@ -373,6 +385,8 @@ pub(crate) async fn run(a: &CrashArgs) -> anyhow::Result<()> {
             url.clone(),
             "--jwt-hs256-secret-file".into(),
             secret_file.display().to_string(),
+            "--private-data-key-file".into(),
+            private_key.display().to_string(),
         ],
         log: dir.path().join("server.log"),
         child: None,
