@@ -28,6 +28,7 @@ use tonic::transport::Channel;
 
 /// The same allocator as reserve-server, so the in-process server is the real one.
 mod crash;
+mod floors;
 mod propose;
 mod sweep;
 
@@ -57,6 +58,10 @@ enum Mode {
     /// under mixed writes (`--database sqlite` or `postgres`, a throwaway
     /// cluster, which is also restarted `--db-restarts` times).
     Crash,
+    /// What a call costs with none of the service's work in it: the bare
+    /// engine's movement transaction through sqlx (1 and `--clients`
+    /// clients), and a gRPC health check against the real server.
+    Floors,
 }
 
 /// Load generator for the reserve service.
@@ -420,7 +425,9 @@ async fn main() -> anyhow::Result<()> {
         .await;
     }
     let (db, url) = fresh_database(&a.database).await?;
-    let result = if a.mode == Mode::Overload {
+    let result = if a.mode == Mode::Floors {
+        floors::run(&url, a.clients, a.seconds, a.warmup).await
+    } else if a.mode == Mode::Overload {
         overload(&a, &url).await
     } else {
         bench(&a, &url, baseline).await
