@@ -1,14 +1,24 @@
 //! Arbitrary requests to every unary method of every service, handled
-//! in-process by the real handlers against a real store (in-memory SQLite
-//! with the demo network and its stock), as one of six callers: the first
+//! in-process by the real handlers against a real store (SQLite, a file of
+//! the process's own, with the demo network and its stock), as one of six
+//! callers: the first
 //! byte picks the method, the second the caller, the rest is the request's
 //! wire form.
 //!
 //! Whatever arrives, a handler must answer Ok or a client error naming what
 //! is wrong: never panic, never INTERNAL, UNKNOWN or DATA_LOSS (a refused
-//! unique constraint or a bad value that reached the database). Every 256
-//! calls the ledger's integrity check must still be clean: no sequence of
-//! accepted requests may lose, duplicate or invent a unit.
+//! unique constraint or a bad value that reached the database), never
+//! UNAVAILABLE or DEADLINE_EXCEEDED (one call at a time on a private file
+//! has nothing to contend with: a conflict that outlasts its retries is a
+//! bug). After every 32nd accepted write the ledger's integrity check must
+//! be clean: no sequence of accepted requests may lose, duplicate or invent a
+//! unit.
+//!
+//! The database carries state from one input to the next, so a failure may
+//! need the inputs before it: on a failure the last 4,096 inputs are written
+//! to `artifacts/services/history-<pid>.hex` (one hex line each, oldest
+//! first), and `RESERVE_FUZZ_REPLAY=that-file` runs them, in order, before
+//! the input given.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -46,8 +56,9 @@ use reserve_store::sealed::Sealer;
 use reserve_store::{Store, StoreOptions};
 use sqlx::Connection;
 use std::collections::BTreeSet;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use tonic::{Code, Request};
 
 /// The id of the incident the world starts with.
@@ -76,8 +87,9 @@ struct World {
     store: Store,
     root: DepotPath,
     callers: Vec<Principal>,
+    /// Accepted writes so far.
+    writes: AtomicU64,
     apis: Apis,
-    calls: AtomicU64,
 }
 
 fn caller(subject: &str, role: Role, scope: &str) -> Principal {
@@ -107,7 +119,7 @@ fn world() -> &'static World {
             let url = format!("sqlite://{}?mode=rwc", file.display());
             let store = Store::connect(&url, &StoreOptions::default())
                 .await
-                .expect("an in-memory store")
+                .expect("a store")
                 .with_sealer(sealer);
             store.migrate().await.expect("migrations");
             reserve_server::seed::seed_demo(&store, NOW)
@@ -189,15 +201,15 @@ fn world() -> &'static World {
             store,
             root,
             callers,
+            writes: AtomicU64::new(0),
             apis,
-            calls: AtomicU64::new(0),
         }
     })
 }
 
 /// Decodes `data` as `$req`, calls `$api.$method` as `$p`, and returns the
-/// status code of the answer (OK for an answer), or None if the bytes are
-/// not a `$req`.
+/// request type's name and the answer (Ok or its status), or None if the
+/// bytes are not a `$req`.
 macro_rules! call {
     ($api:expr, $method:ident, $req:ty, $p:expr, $data:expr) => {{
         match <$req>::decode($data) {
@@ -205,10 +217,8 @@ macro_rules! call {
             Ok(msg) => {
                 let mut req = Request::new(msg);
                 req.extensions_mut().insert($p.clone());
-                Some(match $api.$method(req).await {
-                    Ok(_) => Ok(()),
-                    Err(s) => Err(s),
-                })
+                let answer = $api.$method(req).await.map(|_| ());
+                Some((stringify!($req), answer))
             }
         }
     }};
@@ -219,7 +229,7 @@ async fn dispatch(
     method: u8,
     p: &Principal,
     data: &[u8],
-) -> Option<Result<(), tonic::Status>> {
+) -> Option<(&'static str, Result<(), tonic::Status>)> {
     match method as usize % METHODS {
         0 => call!(
             w.apis.allocation,
@@ -821,43 +831,115 @@ fn trace() -> bool {
     *TRACE.get_or_init(|| std::env::var_os("RESERVE_FUZZ_TRACE").is_some())
 }
 
-fuzz_target!(|input: &[u8]| {
+/// Reads (Get…, List…, and the reports) change nothing; every other
+/// accepted call is a write.
+fn is_read(request: &str) -> bool {
+    let name = request.trim_start_matches("pb::");
+    ["Get", "List", "Propose", "Readiness", "RollUp", "Check"]
+        .iter()
+        .any(|verb| name.starts_with(verb))
+}
+
+/// The inputs so far, newest last, for the failure report.
+fn history() -> &'static Mutex<VecDeque<Vec<u8>>> {
+    static HISTORY: OnceLock<Mutex<VecDeque<Vec<u8>>>> = OnceLock::new();
+    HISTORY.get_or_init(|| Mutex::new(VecDeque::with_capacity(HISTORY_LEN)))
+}
+
+const HISTORY_LEN: usize = 4096;
+
+/// Writes the inputs so far where the failure message says, and fails.
+fn fail(message: String) -> ! {
+    let path = format!("artifacts/services/history-{}.hex", std::process::id());
+    let lines: Vec<String> = history()
+        .lock()
+        .map(|h| {
+            h.iter()
+                .map(|i| i.iter().map(|b| format!("{b:02x}")).collect())
+                .collect()
+        })
+        .unwrap_or_default();
+    let _ = std::fs::create_dir_all("artifacts/services");
+    let saved = std::fs::write(&path, lines.join("\n") + "\n").is_ok();
+    panic!(
+        "{message}\n{} inputs before it {}; replay them with RESERVE_FUZZ_REPLAY={path}",
+        lines.len(),
+        if saved { "saved" } else { "could not be saved" }
+    );
+}
+
+/// Runs one input and checks what it did.
+fn one(input: &[u8]) {
+    if let Ok(mut h) = history().lock() {
+        if h.len() == HISTORY_LEN {
+            h.pop_front();
+        }
+        h.push_back(input.to_vec());
+    }
     let [method, who, data @ ..] = input else {
         return;
     };
     let w = world();
     let p = &w.callers[*who as usize % w.callers.len()];
-    let answer = w.rt.block_on(dispatch(w, *method, p, data));
+    let Some((request, answer)) = w.rt.block_on(dispatch(w, *method, p, data)) else {
+        return;
+    };
     if trace() {
         eprintln!(
-            "method #{} as {}: {:?}",
-            *method as usize % METHODS,
+            "{request} as {}: {:?}",
             p.subject,
             answer
                 .as_ref()
-                .map(|a| a.as_ref().map_err(|s| (s.code(), s.message().to_string())))
+                .map_err(|s| (s.code(), s.message().to_string()))
         );
     }
-    if let Some(Err(s)) = &answer {
-        assert!(
-            !matches!(s.code(), Code::Internal | Code::Unknown | Code::DataLoss),
-            "method #{} as {} answered {:?}: {}",
-            *method as usize % METHODS,
-            p.subject,
-            s.code(),
-            s.message()
-        );
+    match &answer {
+        Err(s)
+            if matches!(
+                s.code(),
+                Code::Internal
+                    | Code::Unknown
+                    | Code::DataLoss
+                    | Code::Unavailable
+                    | Code::DeadlineExceeded
+            ) =>
+        {
+            fail(format!(
+                "{request} as {} answered {:?}: {}",
+                p.subject,
+                s.code(),
+                s.message()
+            ))
+        }
+        // The check reads the whole ledger: after every 32nd accepted write
+        // (replays included), which the saved history covers.
+        Ok(()) if !is_read(request) && w.writes.fetch_add(1, Ordering::Relaxed) % 32 == 31 => {
+            match w.rt.block_on(w.store.check_integrity(&w.root)) {
+                Ok(report) if report.issues.is_empty() => {}
+                Ok(report) => fail(format!(
+                    "after {request} as {}, the integrity check found: {:?}",
+                    p.subject, report.issues
+                )),
+                Err(e) => fail(format!("the integrity check failed to run: {e}")),
+            }
+        }
+        _ => {}
     }
-    if answer.as_ref().is_some_and(|a| a.is_ok())
-        && w.calls.fetch_add(1, Ordering::Relaxed) % 256 == 255
-    {
-        let report =
-            w.rt.block_on(w.store.check_integrity(&w.root))
-                .expect("the integrity check runs");
-        assert!(
-            report.issues.is_empty(),
-            "integrity check: {:?}",
-            report.issues
-        );
-    }
+}
+
+fuzz_target!(|input: &[u8]| {
+    static REPLAYED: OnceLock<()> = OnceLock::new();
+    REPLAYED.get_or_init(|| {
+        if let Some(path) = std::env::var_os("RESERVE_FUZZ_REPLAY") {
+            let text = std::fs::read_to_string(&path).expect("the replay file");
+            for line in text.lines().filter(|l| !l.is_empty()) {
+                let bytes: Vec<u8> = (0..line.len())
+                    .step_by(2)
+                    .filter_map(|i| u8::from_str_radix(line.get(i..i + 2)?, 16).ok())
+                    .collect();
+                one(&bytes);
+            }
+        }
+    });
+    one(input);
 });

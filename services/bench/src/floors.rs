@@ -1,28 +1,36 @@
 //! `--mode floors`: what a call costs on this machine with none of the
 //! service's own work in it, measured in the same run as the movement so
-//! that the gap can be split into its parts.
+//! that the gap to the engine can be split into its parts.
 //!
-//! - `engine`: the bare engine's movement transaction (the shape of
-//!   `../shared/tools/limits.sh`: `BEGIN`, a guarded `UPDATE … RETURNING` of
-//!   a balance, a ledger `INSERT`, `COMMIT`) sent through sqlx the way the
-//!   store sends its statements (on SQLite one writer connection, each
-//!   statement a message to the driver's worker thread and back; on
-//!   PostgreSQL a pool of one connection per client), once with one client
-//!   and once with `--clients`. Read beside `limits.sh`, it is the price of
-//!   the driver alone.
-//! - `grpc-noop`: `grpc.health.v1.Health/Check` against the real server
-//!   (every layer a call passes: console router, call log, grpc-web,
-//!   concurrency limit, HTTP/2) from `--clients` clients in this process. The
-//!   handler does no work, so this is the most calls per second any RPC can
-//!   reach here, whatever its database.
+//! - `engine`: the bare engine's movement transaction (the shape and schema
+//!   of `../shared/tools/limits.sh`: `BEGIN`, a guarded `UPDATE … RETURNING`
+//!   of a balance, a ledger `INSERT`, `COMMIT`, one movement per
+//!   transaction) sent through sqlx the way the store sends its statements:
+//!   on SQLite one writer connection, each statement a message to the
+//!   driver's worker thread and back; on PostgreSQL a pool of one connection
+//!   per client. Once with one client and once with `--clients`. Read beside
+//!   `limits.sh`, it is the price of the driver alone.
+//! - `thread` (SQLite only): the same transaction run by one plain thread
+//!   that owns a rusqlite connection and takes whole movements from a
+//!   channel, `--clients` async clients sending them: what a writer that
+//!   runs whole writes on the database's own thread would reach.
+//! - `refused`: `IssueStock` with an empty request against the real server,
+//!   from `--clients` clients with a keeper's token: every layer a call
+//!   passes (console router, call log, grpc-web, the concurrency limit,
+//!   HTTP/2, the token check) and the handler's validation, which refuses
+//!   it before any database work. The most calls per second any write RPC
+//!   can reach here, whatever its database.
 
 use crate::{Tally, report, serve};
+use anyhow::Context;
+use reserve_api::auth::TokenRequest;
+use reserve_api::pb::reserve::v1 as pb;
+use reserve_api::pb::reserve::v1::stock_service_client::StockServiceClient;
 use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
 use std::time::{Duration, Instant};
+use tonic::metadata::MetadataValue;
 use tonic::transport::Channel;
-use tonic_health::pb::HealthCheckRequest;
-use tonic_health::pb::health_client::HealthClient;
 
 /// The ledger's next row id, across clients and runs.
 static NEXT_ID: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(1);
@@ -39,13 +47,18 @@ pub(crate) async fn run(
 ) -> anyhow::Result<()> {
     let sqlite = url.starts_with("sqlite");
     let pool = engine_pool(url, sqlite, clients).await?;
-    create_tables(&pool).await?;
+    create_tables(&pool, sqlite).await?;
     println!(
-        "floors: {} — the bare engine's transaction through sqlx, then a gRPC call that does nothing",
+        "floors on {}: the bare engine's transaction through sqlx{}, then a write RPC refused by validation",
         if sqlite {
-            "SQLite, one writer connection"
+            "SQLite (one writer connection)"
         } else {
-            "PostgreSQL, one connection per client"
+            "PostgreSQL (one connection per client)"
+        },
+        if sqlite {
+            " and on a writer thread of its own"
+        } else {
+            ""
         }
     );
     for n in [1, clients] {
@@ -57,25 +70,45 @@ pub(crate) async fn run(
     }
     pool.close().await;
 
+    if sqlite {
+        let path = url
+            .strip_prefix("sqlite://")
+            .and_then(|rest| rest.split('?').next())
+            .context("a sqlite:// URL")?;
+        let writer = WriterThread::start(path)?;
+        let tallies = drive(clients, warmup, seconds, |i, w| {
+            thread_client(writer.clone(), i as u64, w)
+        })
+        .await?;
+        report("thread", clients, seconds, tallies)?;
+    }
+
     let store = reserve_store::Store::connect(url, &reserve_store::StoreOptions::default()).await?;
     store.migrate().await?;
     let served = serve(&store).await?;
-    let channels = {
-        let mut v = Vec::new();
-        for _ in 0..clients {
-            v.push(
-                Channel::from_shared(format!("http://{}", served.addr))?
-                    .connect()
-                    .await?,
-            );
-        }
-        v
-    };
+    let token = served
+        .minter
+        .mint(&TokenRequest {
+            subject: "bench-keeper@HB-SY-MJ".into(),
+            name: "bench".into(),
+            roles: vec!["depot_keeper".into()],
+            scope_depot: "HB-SY-MJ".into(),
+            ttl_seconds: 3600,
+        })
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut channels = Vec::new();
+    for _ in 0..clients {
+        channels.push(
+            Channel::from_shared(format!("http://{}", served.addr))?
+                .connect()
+                .await?,
+        );
+    }
     let tallies = drive(clients, warmup, seconds, |i, w| {
-        noop_client(channels[i].clone(), w)
+        refused_client(channels[i].clone(), token.clone(), w)
     })
     .await?;
-    report("noop", clients, seconds, tallies)?;
+    report("refused", clients, seconds, tallies)?;
     let _ = served.stop.send(());
     served.server.await??;
     store.close().await;
@@ -105,13 +138,18 @@ async fn engine_pool(url: &str, sqlite: bool, clients: usize) -> anyhow::Result<
     Ok(pool)
 }
 
-async fn create_tables(pool: &AnyPool) -> anyhow::Result<()> {
-    sqlx::query("CREATE TABLE floor_balance (item BIGINT PRIMARY KEY, qty BIGINT NOT NULL)")
-        .execute(pool)
-        .await?;
-    sqlx::query(
-        "CREATE TABLE floor_ledger (id BIGINT PRIMARY KEY, item BIGINT NOT NULL, delta BIGINT NOT NULL, ts BIGINT NOT NULL)",
-    )
+async fn create_tables(pool: &AnyPool, sqlite: bool) -> anyhow::Result<()> {
+    // As in limits.sh: on SQLite the keys are rowid aliases (INTEGER
+    // PRIMARY KEY), so neither table carries a second index.
+    let key = if sqlite { "INTEGER" } else { "BIGINT" };
+    sqlx::query(&format!(
+        "CREATE TABLE floor_balance (item {key} PRIMARY KEY, qty BIGINT NOT NULL)"
+    ))
+    .execute(pool)
+    .await?;
+    sqlx::query(&format!(
+        "CREATE TABLE floor_ledger (id {key} PRIMARY KEY, item BIGINT NOT NULL, delta BIGINT NOT NULL, ts BIGINT NOT NULL)"
+    ))
     .execute(pool)
     .await?;
     let mut tx = pool.begin().await?;
@@ -164,14 +202,7 @@ where
 /// random balance, as fast as the writer takes it.
 async fn engine_client(pool: AnyPool, sqlite: bool, seed: u64, w: Window) -> anyhow::Result<Tally> {
     let mut t = Tally::new()?;
-    // A small xorshift: the same sequence per client every run.
-    let mut x = 0x9E37_79B9_7F4A_7C15_u64 ^ (seed + 1);
-    let mut next = move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
+    let mut next = xorshift(seed);
     while Instant::now() < w.until {
         let item = (next() % BALANCES as u64) as i64 + 1;
         let delta = (next() % 11) as i64 - 5;
@@ -207,21 +238,111 @@ async fn engine_client(pool: AnyPool, sqlite: bool, seed: u64, w: Window) -> any
     Ok(t)
 }
 
-/// One client of the gRPC floor: health checks, back to back.
-async fn noop_client(channel: Channel, w: Window) -> anyhow::Result<Tally> {
+/// One client of the RPC floor: `IssueStock` with nothing in it, back to
+/// back; every answer must be INVALID_ARGUMENT.
+async fn refused_client(channel: Channel, token: String, w: Window) -> anyhow::Result<Tally> {
     let mut t = Tally::new()?;
-    let mut c = HealthClient::new(channel);
+    let value: MetadataValue<_> = format!("Bearer {token}").parse()?;
+    let mut c = StockServiceClient::with_interceptor(channel, move |mut r: tonic::Request<()>| {
+        r.metadata_mut().insert("authorization", value.clone());
+        Ok(r)
+    });
     while Instant::now() < w.until {
         let start = Instant::now();
-        let answer = c.check(HealthCheckRequest::default()).await;
+        let answer = c.issue_stock(pb::IssueStockRequest::default()).await;
         if start >= w.warm {
             match answer {
-                Ok(_) => t
+                Err(e) if e.code() == tonic::Code::InvalidArgument => t
                     .latency
                     .record(start.elapsed().as_micros().max(1) as u64)?,
-                Err(_) => t.errors += 1,
+                _ => t.errors += 1,
             }
         }
     }
     Ok(t)
+}
+
+/// A movement for the writer thread, and where its answer goes.
+struct Job {
+    item: i64,
+    delta: i64,
+    done: tokio::sync::oneshot::Sender<rusqlite::Result<()>>,
+}
+
+/// One thread that owns the SQLite connection and runs each movement whole
+/// (four statements, no hop between them); clients queue movements to it.
+#[derive(Clone)]
+struct WriterThread {
+    jobs: tokio::sync::mpsc::Sender<Job>,
+}
+
+impl WriterThread {
+    fn start(path: &str) -> anyhow::Result<WriterThread> {
+        let c = rusqlite::Connection::open(path)?;
+        c.pragma_update(None, "journal_mode", "WAL")?;
+        c.pragma_update(None, "synchronous", "NORMAL")?;
+        let (jobs, mut queue) = tokio::sync::mpsc::channel::<Job>(1024);
+        std::thread::spawn(move || {
+            // Ends when every client has dropped its sender.
+            while let Some(job) = queue.blocking_recv() {
+                let _ = job.done.send(movement(&c, job.item, job.delta));
+            }
+        });
+        Ok(WriterThread { jobs })
+    }
+}
+
+fn movement(c: &rusqlite::Connection, item: i64, delta: i64) -> rusqlite::Result<()> {
+    c.execute_batch("BEGIN IMMEDIATE")?;
+    let left: Option<i64> = c
+        .prepare_cached(
+            "UPDATE floor_balance SET qty = qty + ?1 WHERE item = ?2 AND qty + ?1 >= 0 RETURNING qty",
+        )?
+        .query_row((delta, item), |r| r.get(0))
+        .map(Some)
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(e),
+        })?;
+    if left.is_some() {
+        c.prepare_cached(
+            "INSERT INTO floor_ledger (item, delta, ts) VALUES (?1, ?2, unixepoch())",
+        )?
+        .execute((item, delta))?;
+    }
+    c.execute_batch("COMMIT")
+}
+
+/// One client of the writer-thread floor.
+async fn thread_client(writer: WriterThread, seed: u64, w: Window) -> anyhow::Result<Tally> {
+    let mut t = Tally::new()?;
+    let mut next = xorshift(seed);
+    while Instant::now() < w.until {
+        let item = (next() % BALANCES as u64) as i64 + 1;
+        let delta = (next() % 11) as i64 - 5;
+        let start = Instant::now();
+        let (done, answer) = tokio::sync::oneshot::channel();
+        writer
+            .jobs
+            .send(Job { item, delta, done })
+            .await
+            .map_err(|_| anyhow::anyhow!("the writer thread stopped"))?;
+        answer.await??;
+        if start >= w.warm {
+            t.latency
+                .record(start.elapsed().as_micros().max(1) as u64)?;
+        }
+    }
+    Ok(t)
+}
+
+/// A small xorshift: the same sequence per client every run.
+fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+    let mut x = 0x9E37_79B9_7F4A_7C15_u64 ^ (seed + 1);
+    move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    }
 }

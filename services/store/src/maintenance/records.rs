@@ -286,14 +286,23 @@ impl Op for RecordOp {
                 ));
             }
             (Tracking::Serial, Some(s)) => {
-                let here = load_asset_upkeep(tx, &n.item, s).await?.filter(|a| {
+                let found = load_asset_upkeep(tx, &n.item, s).await?;
+                let here = found.as_ref().is_some_and(|a| {
                     a.depot_code == n.depot.as_str()
                         && AssetStatus::from_number(a.status).is_some_and(AssetStatus::on_hand)
                 });
-                if here.is_none() {
+                if !here {
                     return rule(StockError::SerialNotAvailable {
                         serial: s.to_string(),
-                        status: "not in the depot".into(),
+                        // As the other serial refusals say it: "on lease at
+                        // HB-SY-MJ", or "unknown".
+                        status: found
+                            .map(|a| {
+                                let status = AssetStatus::from_number(a.status)
+                                    .map_or("in an unknown state", AssetStatus::name);
+                                format!("{status} at {}", a.depot_code)
+                            })
+                            .unwrap_or_else(|| "unknown".into()),
                         needed: "in the depot (in stock, held, reserved or under repair)",
                         depot: n.depot.to_string(),
                     });
